@@ -1,0 +1,78 @@
+"""The eventledger app factory."""
+
+import http
+
+from flask import Flask
+from flask_cors import CORS
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from api import db, errors
+from api.config import Config
+from api.errors import PROBLEM_MEDIA_TYPE
+from api.pagination import CursorCodec
+from api.rendering import RecordRenderer
+from api.resources import actors, claims, events, meta, resource_blueprint, sources
+from schemas.envelopes import ProblemSchema
+
+SPECS = {module.spec.name: module.spec for module in (events, actors, claims, sources)}
+
+OPENAPI_INFO = {
+    "description": (
+        "A curated dataset of events, actors, claims and sources about a developing story, "
+        "in which every record traces to a verbatim excerpt of its source and nothing is more "
+        "certain than the source says. Lists use cursor pagination (`meta.next_cursor`, `Link` header); "
+        "every GET carries an ETag and answers 304 to a matching If-None-Match; errors are RFC 9457 "
+        "problem+json."
+    ),
+    "license": {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"},
+}
+
+
+class EventledgerApi(Api):
+    """flask-smorest's Api, documenting every error response as RFC 9457 problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error, as problem+json.", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    app.config["API_SPEC_OPTIONS"] = {"info": OPENAPI_INFO}
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+
+    db.init_app(app)
+    CORS(
+        app,
+        origins=app.config["CORS_ORIGINS"],
+        expose_headers=["ETag", "Link", "Last-Modified", "Cache-Control"],
+        max_age=86400,
+    )
+    api = EventledgerApi(app)
+    for spec in SPECS.values():
+        api.register_blueprint(resource_blueprint(spec, SPECS))
+    api.register_blueprint(meta.meta_blueprint(SPECS))
+    app.register_blueprint(meta.docs_assets)
+    errors.init_app(app)
+
+    app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
+    app.extensions["eventledger.cursors"] = CursorCodec(app.config["SECRET_KEY"])
+    app.extensions["eventledger.api"] = api
+
+    from api import cli
+
+    cli.init_app(app)
+    return app

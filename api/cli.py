@@ -1,0 +1,92 @@
+"""The `eventledger` command group (also `flask --app api ...`): init-db, seed, serve."""
+
+import multiprocessing
+import os
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from api.db import database
+from api.models import create_tables, dataset_revision
+
+
+def _create_app():
+    from api import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main():
+    """eventledger: serve and maintain the dataset."""
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create the tables if they do not exist."""
+    with database.connection_context():
+        create_tables()
+    click.echo(f"Tables ready in {current_app.config['DATABASE_URL']}")
+
+
+@click.command("seed")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Directory of fixture files (default: the dataset shipped with eventledger).",
+)
+@with_appcontext
+def seed_command(data_dir):
+    """Validate and load the fixtures: idempotent, and all or nothing."""
+    from seed.loader import DATA_DIR, SeedError, load
+
+    try:
+        with database.connection_context():
+            summary = load(data_dir or DATA_DIR)
+    except SeedError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Seeded {current_app.config['DATABASE_URL']}: {summary}")
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to bind (default HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default PORT or 8000).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default WEB_CONCURRENCY or 2 x cores).")
+@with_appcontext
+def serve_command(host, port, workers):
+    """Serve the API with gunicorn, creating and seeding the database on first start."""
+    from gunicorn.app.base import BaseApplication
+
+    from seed.loader import load
+
+    app = current_app._get_current_object()
+    with database.connection_context():
+        create_tables()
+        if dataset_revision() == 0:
+            click.echo(f"Seeding a new database: {load()}")
+    database.close_all()  # workers are forked: each must open its own connections
+
+    options = {
+        "bind": f"{host or app.config['HOST']}:{port or app.config['PORT']}",
+        "workers": workers or int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())),
+        "accesslog": "-",
+    }
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+def init_app(app):
+    for command in (init_db_command, seed_command, serve_command):
+        app.cli.add_command(command)

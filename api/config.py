@@ -1,0 +1,23 @@
+"""Settings, read from the environment once when the app is created."""
+
+import os
+
+
+class Config:
+    DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///eventledger.sqlite3")
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    PORT = int(os.environ.get("PORT", "8000"))
+    # Comma-separated origins allowed by CORS; "*" (the default) suits a public read API.
+    CORS_ORIGINS = [o.strip() for o in os.environ.get("CORS_ORIGINS", "*").split(",") if o.strip()]
+    # Signs pagination cursors so a tampered cursor is told apart from a stale one.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "eventledger-public-cursor-key")
+    CACHE_CONTROL = os.environ.get("CACHE_CONTROL", "public, max-age=60, stale-while-revalidate=300")
+    RENDER_CACHE_SIZE = int(os.environ.get("RENDER_CACHE_SIZE", "200000"))
+
+    API_TITLE = "eventledger"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "api/v1/openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"

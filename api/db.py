@@ -1,0 +1,49 @@
+"""The one database handle: a proxy bound by the app factory from DATABASE_URL."""
+
+from urllib.parse import urlparse
+
+from peewee import DatabaseProxy
+from playhouse.db_url import parse
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = (
+    ("journal_mode", "wal"),
+    ("foreign_keys", 1),
+    ("synchronous", "normal"),
+    ("busy_timeout", 5000),
+    ("cache_size", -32000),
+)
+
+
+def open_database(url):
+    """Build a pooled database for a sqlite:/// or postgresql:// URL."""
+    scheme = urlparse(url).scheme
+    params = parse(url)
+    if scheme == "sqlite":
+        return PooledSqliteDatabase(
+            params.pop("database"), pragmas=SQLITE_PRAGMAS, max_connections=32, stale_timeout=300
+        )
+    if scheme in ("postgres", "postgresql"):
+        name = params.pop("database")
+        return PooledPostgresqlDatabase(name, max_connections=32, stale_timeout=300, **params)
+    raise ValueError(f"DATABASE_URL: unsupported scheme '{scheme}' (use sqlite:/// or postgresql://)")
+
+
+def bind_database(url):
+    database.initialize(open_database(url))
+    return database
+
+
+def init_app(app):
+    bind_database(app.config["DATABASE_URL"])
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _release(_exc):
+        if not database.is_closed():
+            database.close()

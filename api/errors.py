@@ -1,0 +1,88 @@
+"""Every error the API returns is RFC 9457 problem+json, built here and only here.
+
+Views raise; `problem_response` turns any HTTPException (ours, Flask's 404/405,
+webargs' validation errors) into the one error shape.
+"""
+
+import logging
+
+import orjson
+from flask import Response, request
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:eventledger:problem:"
+log = logging.getLogger(__name__)
+
+
+class BadParameter(BadRequest):
+    """A request parameter that parsed but cannot be honoured (e.g. a stale cursor)."""
+
+    def __init__(self, parameter, message, location="query"):
+        super().__init__(f"Invalid {location} parameter '{parameter}': {message}")
+        self.data = {"errors": [{"parameter": parameter, "location": location, "messages": [message]}]}
+
+
+class RecordNotFound(NotFound):
+    def __init__(self, singular, record_id):
+        super().__init__(f"No {singular} with id '{record_id}'.")
+
+
+def _leaf_messages(value):
+    if isinstance(value, dict):
+        return [message for item in value.values() for message in _leaf_messages(item)]
+    if isinstance(value, list):
+        return [message for item in value for message in _leaf_messages(item)]
+    return [str(value)]
+
+
+def _parameter_errors(webargs_messages):
+    """Flatten webargs' {"query": {"limit": [...], "type": {0: [...]}}} into one entry per parameter."""
+    errors = []
+    for location, by_parameter in webargs_messages.items():
+        for parameter, messages in by_parameter.items():
+            texts = [
+                f"Unknown {location} parameter." if text == "Unknown field." else text
+                for text in _leaf_messages(messages)
+            ]
+            errors.append({"parameter": str(parameter), "location": location, "messages": texts})
+    return errors
+
+
+def _slug(error):
+    return error.name.lower().replace(" ", "-").replace("'", "")
+
+
+def problem_response(error):
+    if not isinstance(error, HTTPException):
+        log.exception("Unhandled error", exc_info=error)
+        error = InternalServerError()
+    body = {
+        "type": PROBLEM_TYPE_PREFIX + _slug(error),
+        "title": error.name,
+        "status": error.code,
+        "detail": error.description,
+        "instance": request.path,
+    }
+    data = getattr(error, "data", None) or {}
+    if "errors" in data:
+        body["errors"] = data["errors"]
+    elif "messages" in data:
+        body["type"] = PROBLEM_TYPE_PREFIX + "invalid-parameter"
+        body["errors"] = _parameter_errors(data["messages"])
+        body["detail"] = "; ".join(
+            f"Invalid {e['location']} parameter '{e['parameter']}': {' '.join(e['messages'])}" for e in body["errors"]
+        )
+    if isinstance(error, BadParameter):
+        body["type"] = PROBLEM_TYPE_PREFIX + "invalid-parameter"
+    response = Response(orjson.dumps(body), status=error.code, mimetype=PROBLEM_MEDIA_TYPE)
+    if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app):
+    app.register_error_handler(HTTPException, problem_response)
+    app.register_error_handler(Exception, problem_response)

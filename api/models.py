@@ -1,0 +1,173 @@
+"""Peewee models: the four record types and the join tables that relate them.
+
+Join tables carry the attributes of a relation (an actor's role in an event, a
+source's verbatim excerpt) and a `position` that keeps the curated order.
+"""
+
+from datetime import UTC, datetime
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from api.db import database
+
+
+def utc_now():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Record(BaseModel):
+    """Fields every top-level record has."""
+
+    id = CharField(primary_key=True, max_length=80)
+    created_at = DateTimeField(default=utc_now)
+    updated_at = DateTimeField(default=utc_now, index=True)
+    version = IntegerField(default=1)
+
+
+class Source(Record):
+    type = CharField(index=True)
+    title = TextField()
+    publisher = CharField(null=True, index=True)
+    author = CharField(null=True)
+    url = TextField(null=True)
+    published = CharField(null=True)
+    published_start = CharField(null=True, index=True)
+    published_end = CharField(null=True)
+    published_precision = CharField(null=True)
+    published_note = TextField(null=True)
+    language = CharField(null=True)
+    reliability = CharField(index=True)
+    reliability_rationale = TextField()
+    document = CharField(null=True)
+    reported_in = ForeignKeyField("self", null=True, backref="reports", on_delete="RESTRICT")
+
+
+class Actor(Record):
+    name = CharField(index=True)
+    kind = CharField(index=True)
+    country = CharField(null=True, index=True)
+    aliases = TextField(default="[]")
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT", index=True)
+    description = TextField()
+
+
+class Event(Record):
+    title = TextField()
+    summary = TextField()
+    type = CharField(index=True)
+    date = CharField(null=True)
+    date_start = CharField(null=True)
+    date_end = CharField(null=True)
+    date_precision = CharField(null=True)
+    date_approximate = BooleanField(default=False)
+    date_note = TextField(null=True)
+    place = CharField(null=True)
+    country = CharField(null=True, index=True)
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+
+    class Meta:
+        indexes = ((("date_start", "date_end"), False),)
+
+
+class Claim(Record):
+    statement = TextField()
+    status = CharField(index=True)
+    status_rationale = TextField()
+    credibility = IntegerField(index=True)
+    credibility_rationale = TextField()
+
+
+class EventActor(BaseModel):
+    event = ForeignKeyField(Event, on_delete="CASCADE")
+    actor = ForeignKeyField(Actor, on_delete="RESTRICT", index=True)
+    role = CharField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("event", "actor", "role"), True), (("actor", "role"), False))
+
+
+class EventSource(BaseModel):
+    event = ForeignKeyField(Event, on_delete="CASCADE")
+    source = ForeignKeyField(Source, on_delete="RESTRICT", index=True)
+    excerpt = TextField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("event", "source", "position"), True),)
+
+
+class ClaimActor(BaseModel):
+    claim = ForeignKeyField(Claim, on_delete="CASCADE")
+    actor = ForeignKeyField(Actor, on_delete="RESTRICT", index=True)
+    stance = CharField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("claim", "actor", "stance"), True), (("actor", "stance"), False))
+
+
+class ClaimEvent(BaseModel):
+    claim = ForeignKeyField(Claim, on_delete="CASCADE")
+    event = ForeignKeyField(Event, on_delete="RESTRICT", index=True)
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("claim", "event"), True),)
+
+
+class ClaimSource(BaseModel):
+    claim = ForeignKeyField(Claim, on_delete="CASCADE")
+    source = ForeignKeyField(Source, on_delete="RESTRICT", index=True)
+    stance = CharField()
+    excerpt = TextField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("claim", "source", "position"), True),)
+
+
+class DatasetState(BaseModel):
+    """A single row whose `revision` grows with every change to the dataset.
+
+    Every list and detail ETag derives from it, so a conditional GET is answered
+    with one primary-key lookup and no query of the data itself.
+    """
+
+    id = IntegerField(primary_key=True)
+    revision = IntegerField(default=0)
+    changed_at = DateTimeField(default=utc_now)
+
+
+RECORD_MODELS = (Source, Actor, Event, Claim)
+JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
+ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState)
+
+
+def create_tables():
+    database.create_tables(ALL_MODELS, safe=True)
+    DatasetState.insert(id=1, revision=0).on_conflict_ignore().execute()
+
+
+def dataset_revision():
+    return DatasetState.select(DatasetState.revision).where(DatasetState.id == 1).scalar() or 0
+
+
+def bump_dataset_revision():
+    DatasetState.update(revision=DatasetState.revision + 1, changed_at=utc_now()).where(DatasetState.id == 1).execute()

@@ -1,0 +1,177 @@
+"""One generic set of read endpoints, configured per resource by a ResourceSpec.
+
+`resource_blueprint` gives a resource its list, detail and related-list routes;
+the blueprint modules beside this file only describe their resource.
+"""
+
+import orjson
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
+
+from api.errors import RecordNotFound
+from api.models import dataset_revision
+from api.queries import list_page
+from api.rendering import select_fields
+from api.responses import caching_headers, json_response, not_modified, request_etag, url_with
+from schemas.envelopes import ProblemSchema
+from schemas.query import detail_args
+
+API_PREFIX = "/api/v1"
+
+
+class QueryParser(FlaskParser):
+    """Malformed query parameters are a 400 Bad Request, not webargs' default 422."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = QueryParser()
+
+
+ETAG_HEADER = {
+    "description": "Entity tag of the response; send it back in If-None-Match.",
+    "schema": {"type": "string"},
+}
+LINK_HEADER = {
+    "description": 'RFC 8288 link to the next page (rel="next"), when there is one.',
+    "schema": {"type": "string"},
+}
+LAST_MODIFIED_HEADER = {"description": "When the record last changed.", "schema": {"type": "string"}}
+CACHE_CONTROL_HEADER = {"description": "Caching policy for this public dataset.", "schema": {"type": "string"}}
+
+
+def document_errors(blueprint, *statuses):
+    descriptions = {
+        400: "A query parameter is unknown or invalid; `errors` names it.",
+        404: "No record has this id.",
+    }
+
+    def decorate(view):
+        view = blueprint.alt_response(304, description="Not modified: the If-None-Match ETag is current.")(view)
+        for status in statuses:
+            view = blueprint.alt_response(
+                status, schema=ProblemSchema, description=descriptions[status], content_type="application/problem+json"
+            )(view)
+        return view
+
+    return decorate
+
+
+def renderer():
+    return current_app.extensions["eventledger.renderer"]
+
+
+def list_response(spec, args, scope=None):
+    revision = dataset_revision()
+    etag = request_etag(revision)
+    cached = not_modified(etag)
+    if cached:
+        return cached
+    page = list_page(spec, args, current_app.extensions["eventledger.cursors"], scope)
+    entries = renderer().render(spec, page.rows)
+    next_link = url_with(cursor=page.next_cursor) if page.next_cursor else None
+    envelope_tail = orjson.dumps(
+        {
+            "meta": {
+                "count": page.count,
+                "limit": args["limit"],
+                "next_cursor": page.next_cursor,
+                "dataset_revision": revision,
+            },
+            "links": {"self": request.url, "next": next_link},
+        }
+    )
+    if args.get("include") or args.get("fields"):
+        records = [dict(record) for record, _ in entries]
+        for relation_name in args.get("include", []):
+            renderer().embed(spec, records, relation_name, full=True)
+        if args.get("fields"):
+            records = [select_fields(record, set(args["fields"]) | set(args.get("include", []))) for record in records]
+        data = orjson.dumps(records)
+    else:
+        data = b"[" + b",".join(encoded for _, encoded in entries) + b"]"
+    body = b'{"data":' + data + b"," + envelope_tail[1:]
+    headers = caching_headers(etag)
+    if next_link:
+        headers["Link"] = f'<{next_link}>; rel="next"'
+    return json_response(body, headers=headers)
+
+
+def detail_response(spec, record_id, args):
+    revision = dataset_revision()
+    etag = request_etag(revision)
+    cached = not_modified(etag)
+    if cached:
+        return cached
+    row = spec.model.select().where(spec.model.id == record_id).dicts().first()
+    if row is None:
+        raise RecordNotFound(spec.singular, record_id)
+    record = dict(renderer().render(spec, [row])[0][0])
+    included = set(args.get("include", []))
+    for relation_name in spec.relations:
+        renderer().embed(spec, [record], relation_name, full=relation_name in included)
+    if args.get("fields"):
+        record = select_fields(record, set(args["fields"]) | included)
+    headers = caching_headers(etag)
+    headers["Last-Modified"] = row["updated_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return json_response(orjson.dumps({"data": record, "meta": {"dataset_revision": revision}}), headers=headers)
+
+
+def resource_blueprint(spec, specs):
+    """The list, detail and related-list endpoints of one resource."""
+    blueprint = ApiBlueprint(spec.name, spec.name, url_prefix=f"{API_PREFIX}/{spec.name}", description=spec.description)
+    list_args, list_schema, detail_schema = spec.list_args, spec.list_schema, spec.detail_schema
+    detail_arguments = detail_args(list_args)
+    list_headers = {"ETag": ETAG_HEADER, "Link": LINK_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+    detail_headers = {"ETag": ETAG_HEADER, "Last-Modified": LAST_MODIFIED_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+
+    @blueprint.route("")
+    class Collection(MethodView):
+        @blueprint.arguments(list_args, location="query")
+        @blueprint.response(200, list_schema, headers=list_headers)
+        @document_errors(blueprint, 400)
+        def get(self, args):
+            return list_response(spec, args)
+
+    Collection.get.__doc__ = f"List {spec.name}\n\nFilters combine with AND; values of one filter with OR."
+
+    @blueprint.route("/<string:record_id>")
+    class Item(MethodView):
+        @blueprint.arguments(detail_arguments, location="query")
+        @blueprint.response(200, detail_schema, headers=detail_headers)
+        @document_errors(blueprint, 400, 404)
+        def get(self, args, record_id):
+            return detail_response(spec, record_id, args)
+
+    Item.get.__doc__ = (
+        f"Get one {spec.singular}\n\nRelated records are embedded as summaries; `include` embeds them whole."
+    )
+
+    for relation in spec.relations.values():
+        _related_route(blueprint, spec, relation, specs, list_headers)
+    return blueprint
+
+
+def _related_route(blueprint, spec, relation, specs, headers):
+    target = specs[relation.target]
+    target_args, target_list_schema = target.list_args, target.list_schema
+
+    def get(self, args, record_id):
+        if not spec.model.select().where(spec.model.id == record_id).exists():
+            raise RecordNotFound(spec.singular, record_id)
+        scope = target.model.id.in_(
+            relation.join_model.select(relation.remote_key).where(relation.local_key == record_id)
+        )
+        return list_response(target, args, scope)
+
+    get.__doc__ = (
+        f"List the {relation.target} of one {spec.singular}\n\nAccepts every parameter of the {relation.target} list."
+    )
+    get = document_errors(blueprint, 400, 404)(get)
+    get = blueprint.response(200, target_list_schema, headers=headers)(get)
+    get = blueprint.arguments(target_args, location="query")(get)
+    view = type(f"{spec.singular.title()}{relation.name.title()}", (MethodView,), {"get": get})
+    blueprint.route(f"/<string:record_id>/{relation.name}")(view)

@@ -1,0 +1,37 @@
+"""Response helpers shared by every view: JSON bodies, conditional GETs, links."""
+
+import hashlib
+from urllib.parse import urlencode
+
+from flask import Response, current_app, request
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+def json_response(body, status=200, headers=None):
+    return Response(body, status=status, mimetype=JSON_MEDIA_TYPE, headers=headers)
+
+
+def request_etag(revision):
+    """The ETag of this GET: the dataset revision and the exact request, without building the body."""
+    digest = hashlib.sha1(request.full_path.encode(), usedforsecurity=False).hexdigest()[:16]
+    return f'"r{revision}-{digest}"'
+
+
+def not_modified(etag):
+    """A 304 for a matching If-None-Match, else None."""
+    if etag.strip('"') in request.if_none_match or request.if_none_match.star_tag:
+        return Response(status=304, headers=caching_headers(etag))
+    return None
+
+
+def caching_headers(etag):
+    return {"ETag": etag, "Cache-Control": current_app.config["CACHE_CONTROL"]}
+
+
+def url_with(**changes):
+    """This request's URL with some query parameters replaced (None removes one)."""
+    params = [(key, value) for key, value in request.args.items(multi=True) if key not in changes]
+    params += [(key, value) for key, value in changes.items() if value is not None]
+    query = urlencode(params)
+    return request.base_url + (f"?{query}" if query else "")

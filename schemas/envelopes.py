@@ -1,0 +1,101 @@
+"""Response envelopes and the problem+json error body."""
+
+from marshmallow import fields
+
+from schemas.records import ActorSchema, ClaimSchema, EventSchema, SourceSchema, StrictSchema
+
+
+class ListMetaSchema(StrictSchema):
+    count = fields.Integer(required=True, metadata={"description": "How many records match the filters in all pages."})
+    limit = fields.Integer(required=True, metadata={"description": "Page size."})
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "Cursor of the next page; null on the last page."}
+    )
+    dataset_revision = fields.Integer(
+        required=True, metadata={"description": "Revision of the dataset the page was read from."}
+    )
+
+
+class ListLinksSchema(StrictSchema):
+    self = fields.String(required=True, metadata={"description": "This page."})
+    next = fields.String(
+        required=True, allow_none=True, metadata={"description": "The next page; null on the last page."}
+    )
+
+
+def list_envelope(record_schema, name):
+    return StrictSchema.from_dict(
+        {
+            "data": fields.List(fields.Nested(record_schema), required=True),
+            "meta": fields.Nested(ListMetaSchema, required=True),
+            "links": fields.Nested(ListLinksSchema, required=True),
+        },
+        name=name,
+    )
+
+
+EventListSchema = list_envelope(EventSchema, "EventList")
+ActorListSchema = list_envelope(ActorSchema, "ActorList")
+ClaimListSchema = list_envelope(ClaimSchema, "ClaimList")
+SourceListSchema = list_envelope(SourceSchema, "SourceList")
+
+
+class DetailMetaSchema(StrictSchema):
+    dataset_revision = fields.Integer(
+        required=True, metadata={"description": "Revision of the dataset the record was read from."}
+    )
+
+
+def detail_envelope(record_schema, name):
+    return StrictSchema.from_dict(
+        {"data": fields.Nested(record_schema, required=True), "meta": fields.Nested(DetailMetaSchema, required=True)},
+        name=name,
+    )
+
+
+EventDetailSchema = detail_envelope(EventSchema, "EventDetail")
+ActorDetailSchema = detail_envelope(ActorSchema, "ActorDetail")
+ClaimDetailSchema = detail_envelope(ClaimSchema, "ClaimDetail")
+SourceDetailSchema = detail_envelope(SourceSchema, "SourceDetail")
+
+
+class ParameterErrorSchema(StrictSchema):
+    parameter = fields.String(
+        required=True, metadata={"description": "The offending parameter (dotted path for nested fields)."}
+    )
+    location = fields.String(required=True, metadata={"description": "Where it was: query, path, header or body."})
+    messages = fields.List(fields.String(), required=True)
+
+
+class ProblemSchema(StrictSchema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"description": "URI reference identifying the kind of problem."})
+    title = fields.String(required=True, metadata={"description": "Short summary of the kind of problem."})
+    status = fields.Integer(required=True, metadata={"description": "HTTP status code."})
+    detail = fields.String(
+        required=True, metadata={"description": "What went wrong with this request, naming the parameter."}
+    )
+    instance = fields.String(metadata={"description": "The request path."})
+    errors = fields.List(
+        fields.Nested(ParameterErrorSchema), metadata={"description": "One entry per invalid parameter."}
+    )
+
+
+class ResourceLinkSchema(StrictSchema):
+    name = fields.String(required=True)
+    href = fields.String(required=True)
+    description = fields.String(required=True)
+
+
+class ApiIndexSchema(StrictSchema):
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+    dataset_revision = fields.Integer(required=True)
+    resources = fields.List(fields.Nested(ResourceLinkSchema), required=True)
+    links = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class HealthSchema(StrictSchema):
+    status = fields.String(required=True)
+    database = fields.String()

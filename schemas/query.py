@@ -1,0 +1,149 @@
+"""Query-string schemas: every parameter a list or detail endpoint accepts.
+
+Unknown parameters are rejected, so a misspelt filter is an error instead of a
+silently unfiltered answer.
+"""
+
+from marshmallow import fields, validate
+
+from schemas import vocabulary as vocab
+from schemas.fields import SLUG_PATTERN, MultiValue, QueryDate
+from schemas.records import ActorSchema, ClaimSchema, EventSchema, SourceSchema, StrictSchema
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+OR_NOTE = " Repeat the parameter or give a comma-separated list to match any of several values."
+
+
+def slugs(description):
+    return MultiValue(
+        fields.String(validate=validate.Regexp(SLUG_PATTERN)),
+        metadata={"description": description + OR_NOTE},
+    )
+
+
+def choices(values, description):
+    return MultiValue(
+        fields.String(validate=validate.OneOf([str(v) for v in values])),
+        metadata={"description": description + OR_NOTE},
+    )
+
+
+def sort_param(keys, default):
+    allowed = [*keys, *(f"-{key}" for key in keys)]
+    return MultiValue(
+        fields.String(validate=validate.OneOf(allowed)),
+        validate=validate.Length(max=3),
+        metadata={
+            "description": f"Sort order: up to three of {', '.join(keys)}; prefix `-` for descending. "
+            f"Default `{default}`. Ties are broken by id."
+        },
+    )
+
+
+def fields_param(schema):
+    names = sorted(name for name in schema._declared_fields)
+    return MultiValue(
+        fields.String(validate=validate.OneOf(names)),
+        metadata={"description": "Sparse fieldset: return only these fields (id is always returned)."},
+    )
+
+
+def include_param(relations):
+    return MultiValue(
+        fields.String(validate=validate.OneOf(relations)),
+        metadata={
+            "description": "Embed the related records of these relations, each with the relation's "
+            f"attributes. One of: {', '.join(relations)}."
+        },
+    )
+
+
+class ListQueryArgs(StrictSchema):
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"Page size, 1-{MAX_LIMIT}."},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"description": "Opaque cursor from `meta.next_cursor` of the previous page."},
+    )
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Full-text search: every word must appear in one of the record's text fields."},
+    )
+    updated_since = fields.AwareDateTime(
+        format="iso",
+        metadata={"description": "Only records changed at or after this RFC 3339 timestamp (with offset or Z)."},
+    )
+
+
+class EventQueryArgs(ListQueryArgs):
+    type = choices(vocab.EVENT_TYPES, "Event type.")
+    actor = slugs("Events an actor takes part in (by actor id).")
+    role = choices(vocab.EVENT_ROLES, "Actor role; with `actor`, the role of that actor.")
+    country = MultiValue(
+        fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+        metadata={"description": "Location country (ISO 3166-1 alpha-2)." + OR_NOTE},
+    )
+    date_from = QueryDate(
+        metadata={"description": "Events whose date range ends on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."}
+    )
+    date_to = QueryDate(
+        metadata={"description": "Events whose date range starts on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)."}
+    )
+    claim = slugs("Events a claim belongs to (by claim id).")
+    source = slugs("Events a source supports (by source id).")
+    sort = sort_param(["date", "title", "type", "created_at", "updated_at", "id"], "date")
+    fields = fields_param(EventSchema)
+    include = include_param(["actors", "sources", "claims"])
+
+
+class ClaimQueryArgs(ListQueryArgs):
+    status = choices(vocab.CLAIM_STATUSES, "Claim status.")
+    credibility = choices(vocab.CREDIBILITY_GRADES, "Admiralty credibility grade, 1-6.")
+    actor = slugs("Claims an actor takes a stance on (by actor id).")
+    stance = choices(vocab.CLAIM_ACTOR_STANCES, "Actor stance; with `actor`, the stance of that actor.")
+    event = slugs("Claims that belong to an event (by event id).")
+    source = slugs("Claims a source bears on (by source id).")
+    sort = sort_param(["credibility", "status", "statement", "created_at", "updated_at", "id"], "id")
+    fields = fields_param(ClaimSchema)
+    include = include_param(["actors", "sources", "events"])
+
+
+class ActorQueryArgs(ListQueryArgs):
+    kind = choices(vocab.ACTOR_KINDS, "Actor kind.")
+    country = MultiValue(
+        fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+        metadata={"description": "Country (ISO 3166-1 alpha-2)." + OR_NOTE},
+    )
+    parent = slugs("Actors that belong to a parent actor (by actor id).")
+    event = slugs("Actors that take part in an event (by event id).")
+    claim = slugs("Actors that take a stance on a claim (by claim id).")
+    sort = sort_param(["name", "kind", "country", "created_at", "updated_at", "id"], "name")
+    fields = fields_param(ActorSchema)
+    include = include_param(["events", "claims"])
+
+
+class SourceQueryArgs(ListQueryArgs):
+    type = choices(vocab.SOURCE_TYPES, "Source type.")
+    publisher = MultiValue(
+        fields.String(validate=validate.Length(min=1, max=200)),
+        metadata={"description": "Publisher, matched without regard to case." + OR_NOTE},
+    )
+    reliability = choices(vocab.RELIABILITY_GRADES, "Admiralty reliability grade, A-F.")
+    event = slugs("Sources that support an event (by event id).")
+    claim = slugs("Sources that bear on a claim (by claim id).")
+    sort = sort_param(["published", "title", "publisher", "reliability", "created_at", "updated_at", "id"], "id")
+    fields = fields_param(SourceSchema)
+    include = include_param(["events", "claims"])
+
+
+def detail_args(list_args):
+    """The detail endpoint of a resource accepts its list's `fields` and `include`."""
+    name = list_args.__name__.replace("QueryArgs", "DetailArgs")
+    return StrictSchema.from_dict(
+        {"fields": list_args._declared_fields["fields"], "include": list_args._declared_fields["include"]},
+        name=name,
+    )
