@@ -74,6 +74,7 @@ def serve_command(host, port, workers):
         "bind": f"{host or app.config['HOST']}:{port or app.config['PORT']}",
         "workers": workers or int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())),
         "accesslog": "-",
+        "limit_request_line": 0,  # api.errors enforces the URL limit with a problem+json 414
     }
 
     class Server(BaseApplication):

@@ -8,10 +8,13 @@ import logging
 
 import orjson
 from flask import Response, request
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound, RequestURITooLarge
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:eventledger:problem:"
+# The server is told to accept request lines of any length so that this limit,
+# enforced here, is answered as problem+json like every other error.
+MAX_URL_LENGTH = 8192
 log = logging.getLogger(__name__)
 
 
@@ -83,6 +86,12 @@ def problem_response(error):
     return response
 
 
+def reject_long_urls():
+    if len(request.full_path) > MAX_URL_LENGTH:
+        raise RequestURITooLarge(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+
+
 def init_app(app):
+    app.before_request(reject_long_urls)
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(Exception, problem_response)

@@ -66,7 +66,7 @@ class ListQueryArgs(StrictSchema):
         metadata={"description": f"Page size, 1-{MAX_LIMIT}."},
     )
     cursor = fields.String(
-        validate=validate.Length(max=2000),
+        validate=validate.Length(min=1, max=500),
         metadata={"description": "Opaque cursor from `meta.next_cursor` of the previous page."},
     )
     q = fields.String(

@@ -8,6 +8,8 @@ attributes of the relation (role, stance, excerpt) and, on detail responses or
 with `include`, the related record's fields themselves.
 """
 
+import copy
+
 import orjson
 from marshmallow import RAISE, Schema, fields, pre_dump, validate
 
@@ -41,6 +43,20 @@ class BookkeepingSchema(StrictSchema):
     created_at = UtcDateTime(dump_only=True, metadata={"description": "When the record was first loaded (UTC)."})
     updated_at = UtcDateTime(dump_only=True, metadata={"description": "When the record last changed (UTC)."})
     version = fields.Integer(dump_only=True, metadata={"description": "Starts at 1; grows by one with every change."})
+
+
+def output_schema(schema_class):
+    """Mark an output schema's fields optional: `fields` may leave any of them out of a response.
+
+    The fields are shared with the input schemas, where `required` matters, so each
+    is replaced by an optional copy rather than changed in place.
+    """
+    for name, field in list(schema_class._declared_fields.items()):
+        if field.required:
+            optional = copy.copy(field)
+            optional.required = False
+            schema_class._declared_fields[name] = optional
+    return schema_class
 
 
 def link_list(schema_name, description):
@@ -91,6 +107,7 @@ class SourceFields(StrictSchema):
     )
 
 
+@output_schema
 class SourceSchema(BookkeepingSchema, SourceFields, IdentifiedSchema):
     published_start = fields.String(
         dump_only=True, allow_none=True, metadata={"description": "First day the publication date covers."}
@@ -123,6 +140,7 @@ class ActorFields(StrictSchema):
     description = text("Who the actor is, as the sources describe it.", required=True)
 
 
+@output_schema
 class ActorSchema(BookkeepingSchema, ActorFields, IdentifiedSchema):
     events = link_list("ActorEventLinkSchema", "Events the actor takes part in, with its role.")
     claims = link_list("ActorClaimLinkSchema", "Claims the actor takes a stance on, with the stance.")
@@ -173,9 +191,12 @@ class EventFields(StrictSchema):
         load_default=False, metadata={"description": "True when the date is inferred rather than stated."}
     )
     date_note = text("What the sources say about the timing.", allow_none=True, load_default=None)
-    location = fields.Nested(LocationSchema, load_default=dict)
+    location = fields.Nested(
+        LocationSchema, load_default=dict, metadata={"description": "Where: place, country and coordinates where known."}
+    )
 
 
+@output_schema
 class EventSchema(BookkeepingSchema, EventFields, IdentifiedSchema):
     date_start = fields.String(
         dump_only=True, allow_none=True, metadata={"description": "First day the date covers (null when unknown)."}
@@ -228,6 +249,7 @@ class ClaimFields(StrictSchema):
     credibility_rationale = text("Why the claim has its credibility grade.", required=True)
 
 
+@output_schema
 class ClaimSchema(BookkeepingSchema, ClaimFields, IdentifiedSchema):
     actors = link_list("ClaimActorLinkSchema", "Actors with their stance on the claim.")
     sources = link_list("ClaimSourceLinkSchema", "Sources with their stance and the verbatim excerpt.")

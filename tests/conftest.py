@@ -35,6 +35,22 @@ def postgres_reason():
     return _postgres_unavailable()
 
 
+@pytest.fixture(scope="session")
+def postgres_schema_url(postgres_reason):
+    """A schema of its own for this test run, so concurrent runs on one server never meet."""
+    import psycopg2
+
+    schema = f"eventledger_test_{os.getpid()}"
+    connection = psycopg2.connect(POSTGRES_URL)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    yield f"{POSTGRES_URL}?options=-c%20search_path%3D{schema}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    connection.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
@@ -44,7 +60,7 @@ def database_url(request, tmp_path):
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    return POSTGRES_URL
+    return request.getfixturevalue("postgres_schema_url")
 
 
 @pytest.fixture

@@ -1,0 +1,167 @@
+"""The SQL a page costs does not grow with its size or with `include`: no N+1 anywhere.
+
+30 events with 1-5 actors and 1-3 sources each, and 30 claims on 2 events, 1-4 actors and 1-2
+sources each, so that a query per record or per link would show as a difference of dozens.
+Each measurement is taken cold (a fresh render cache) and warm (the same request again).
+"""
+
+import pytest
+
+from api import SPECS
+from api.rendering import RecordRenderer
+
+N_SOURCES, N_ACTORS, N_EVENTS, N_CLAIMS = 8, 12, 30, 30
+ROLES = ("subject", "reporter", "accuser", "target", "supplier")
+STANCES = ("asserts", "denies", "disputes", "subject")
+
+
+def dataset():
+    sources = [
+        {
+            "id": f"src-{i:02d}",
+            "type": "press_report",
+            "title": f"Report {i}",
+            "publisher": f"Publisher {i % 3}",
+            "reliability": "ABCDEF"[i % 6],
+            "reliability_rationale": "Graded for the test.",
+            "document": "report.txt",
+        }
+        for i in range(N_SOURCES)
+    ]
+    actors = [
+        {"id": f"act-{i:02d}", "name": f"Actor {i}", "kind": "state", "country": "AA", "description": "An actor."}
+        for i in range(N_ACTORS)
+    ]
+    events = [
+        {
+            "id": f"ev-{i:02d}",
+            "title": f"Event {i}",
+            "summary": f"Something happened, number {i}.",
+            "type": "accusation",
+            "date": f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}",
+            "actors": [{"actor": f"act-{(i + k) % N_ACTORS:02d}", "role": ROLES[k]} for k in range(1 + i % 5)],
+            "sources": [
+                {"source": f"src-{(i + k) % N_SOURCES:02d}", "excerpt": f"excerpt {i}.{k}"} for k in range(1 + i % 3)
+            ],
+        }
+        for i in range(N_EVENTS)
+    ]
+    claims = [
+        {
+            "id": f"cl-{i:02d}",
+            "statement": f"Claim {i}.",
+            "status": "alleged",
+            "status_rationale": "Said by one party.",
+            "credibility": 1 + i % 6,
+            "credibility_rationale": "Graded for the test.",
+            "events": [f"ev-{i:02d}", f"ev-{(i + 1) % N_EVENTS:02d}"],
+            "actors": [{"actor": f"act-{(i + k) % N_ACTORS:02d}", "stance": STANCES[k]} for k in range(1 + i % 4)],
+            "sources": [
+                {"source": f"src-{(i + k) % N_SOURCES:02d}", "stance": "reports", "excerpt": f"claim excerpt {i}.{k}"}
+                for k in range(1 + i % 2)
+            ],
+        }
+        for i in range(N_CLAIMS)
+    ]
+    return {"sources": sources, "actors": actors, "events": events, "claims": claims}
+
+
+@pytest.fixture
+def measure(app, client, load, count_queries):
+    """`measure(url, cold)`: the number of SQL statements one GET of `url` runs."""
+    load(**dataset())
+
+    def _measure(url, cold):
+        if cold:
+            app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
+        else:
+            assert client.get(url).status_code == 200
+        count_queries.queries.clear()
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+        body = response.get_json()
+        statements = [q for q in count_queries.queries if q.startswith(("('", '("'))]  # not the pool's messages
+        return len(statements), body
+
+    return _measure
+
+
+# (path, include, ceilings (cold, warm, cold with include, warm with include), records on the full page)
+LISTS = [
+    ("/api/v1/events", "actors,sources,claims", (5, 3, 14, 9), 30),
+    ("/api/v1/claims", "actors,sources,events", (6, 3, 14, 9), 30),
+    ("/api/v1/actors", "events,claims", (3, 3, 12, 7), 12),
+    ("/api/v1/sources", "events,claims", (3, 3, 12, 7), 8),
+    ("/api/v1/actors/act-01/events", "actors,sources,claims", (6, 4, 15, 10), None),
+    ("/api/v1/sources/src-01/claims", "actors,sources,events", (7, 4, 15, 10), None),
+    ("/api/v1/events/ev-04/actors", "events,claims", (4, 4, 13, 8), 5),
+    ("/api/v1/claims/cl-03/sources", "events,claims", (4, 4, 13, 8), 2),
+]
+
+
+@pytest.mark.parametrize(("path", "include", "ceilings", "full_count"), LISTS, ids=[case[0] for case in LISTS])
+def test_list_queries_do_not_grow_with_page_size_or_include(measure, path, include, ceilings, full_count):
+    counts = {}
+    for cold in (True, False):
+        small, small_body = measure(f"{path}?limit=1", cold)
+        large, large_body = measure(f"{path}?limit=50", cold)
+        small_inc, small_inc_body = measure(f"{path}?limit=1&include={include}", cold)
+        large_inc, large_inc_body = measure(f"{path}?limit=50&include={include}", cold)
+        # The pages really differ in size, and include really embedded the related records.
+        assert len(small_body["data"]) == 1
+        assert len(large_body["data"]) == large_body["meta"]["count"] > 1
+        if full_count is not None:
+            assert large_body["meta"]["count"] == full_count
+        for relation in include.split(","):
+            assert all(record[relation] for record in large_inc_body["data"]), relation
+            assert all("created_at" in link for record in large_inc_body["data"] for link in record[relation])
+        assert len(small_inc_body["data"]) == 1
+        counts[cold] = (small, large, small_inc, large_inc)
+        assert small == large, (cold, counts[cold])
+        assert small_inc == large_inc, (cold, counts[cold])
+        ceiling, ceiling_inc = (ceilings[0], ceilings[2]) if cold else (ceilings[1], ceilings[3])
+        assert large <= ceiling, (cold, counts[cold])
+        assert large_inc <= ceiling_inc, (cold, counts[cold])
+    # Warm pages never cost more than cold ones.
+    assert counts[False][1] <= counts[True][1] and counts[False][3] <= counts[True][3], counts
+
+
+def test_list_queries_do_not_grow_with_more_matching_filters(measure):
+    one, body_one = measure("/api/v1/events?actor=act-00&limit=50", True)
+    many, body_many = measure("/api/v1/events?actor=act-00,act-01,act-02,act-03&limit=50", True)
+    assert len(body_many["data"]) > len(body_one["data"]) >= 1
+    assert one == many
+
+
+def test_walking_every_page_costs_the_same_per_page(measure):
+    url, costs, seen = "/api/v1/events?limit=7&include=actors", [], []
+    while url:
+        cost, body = measure(url, False)
+        costs.append(cost)
+        seen += [record["id"] for record in body["data"]]
+        url = body["links"]["next"]
+    assert len(seen) == len(set(seen)) == N_EVENTS
+    assert len(set(costs)) == 1, costs
+
+
+# (resource, id with few links, id with many links, every relation, ceilings {cold: max})
+DETAILS = [
+    ("events", "ev-00", "ev-04", "actors,sources,claims", {True: 13, False: 8}),
+    ("claims", "cl-00", "cl-03", "actors,sources,events", {True: 13, False: 8}),
+    ("actors", "act-11", "act-01", "events,claims", {True: 11, False: 6}),
+    ("sources", "src-07", "src-01", "events,claims", {True: 11, False: 6}),
+]
+
+
+@pytest.mark.parametrize(("resource", "few", "many", "relations", "ceilings"), DETAILS, ids=[d[0] for d in DETAILS])
+def test_detail_queries_do_not_grow_with_links_or_include(measure, resource, few, many, relations, ceilings):
+    for cold in (True, False):
+        few_count, few_body = measure(f"/api/v1/{resource}/{few}", cold)
+        many_count, many_body = measure(f"/api/v1/{resource}/{many}", cold)
+        included_count, included_body = measure(f"/api/v1/{resource}/{many}?include={relations}", cold)
+        # The records differ in how much they embed.
+        sizes_few = sum(len(few_body["data"][name]) for name in relations.split(","))
+        sizes_many = sum(len(many_body["data"][name]) for name in relations.split(","))
+        assert sizes_many > sizes_few, (sizes_few, sizes_many)
+        assert few_count == many_count == included_count, (cold, few_count, many_count, included_count)
+        assert many_count <= ceilings[cold], (cold, many_count)
