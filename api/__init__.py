@@ -58,6 +58,7 @@ def create_app(config=None):
     CORS(
         app,
         origins=app.config["CORS_ORIGINS"],
+        send_wildcard=app.config["CORS_ORIGINS"] == ["*"],
         expose_headers=["ETag", "Link", "Last-Modified", "Cache-Control"],
         max_age=86400,
     )

@@ -17,14 +17,21 @@ SQLITE_PRAGMAS = (
 )
 
 
+def _unicode_lower(text):
+    return text.lower() if isinstance(text, str) else text
+
+
 def open_database(url):
     """Build a pooled database for a sqlite:/// or postgresql:// URL."""
     scheme = urlparse(url).scheme
     params = parse(url)
     if scheme == "sqlite":
-        return PooledSqliteDatabase(
+        db = PooledSqliteDatabase(
             params.pop("database"), pragmas=SQLITE_PRAGMAS, max_connections=32, stale_timeout=300
         )
+        # SQLite's own lower() folds ASCII only; search must fold "Ü" as PostgreSQL does.
+        db.register_function(_unicode_lower, "lower", 1, deterministic=True)
+        return db
     if scheme in ("postgres", "postgresql"):
         name = params.pop("database")
         return PooledPostgresqlDatabase(name, max_connections=32, stale_timeout=300, **params)
@@ -37,11 +44,8 @@ def bind_database(url):
 
 
 def init_app(app):
+    """Bind the database; a request connects on its first query and gives the connection back to the pool."""
     bind_database(app.config["DATABASE_URL"])
-
-    @app.before_request
-    def _connect():
-        database.connect(reuse_if_open=True)
 
     @app.teardown_appcontext
     def _release(_exc):

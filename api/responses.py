@@ -20,7 +20,7 @@ def request_etag(revision):
 
 def not_modified(etag):
     """A 304 for a matching If-None-Match, else None."""
-    if etag.strip('"') in request.if_none_match or request.if_none_match.star_tag:
+    if request.if_none_match.contains_weak(etag.strip('"')) or request.if_none_match.star_tag:
         return Response(status=304, headers=caching_headers(etag))
     return None
 

@@ -1,10 +1,17 @@
 """Field types shared by the record, fixture and query schemas."""
 
+import re
+
 from marshmallow import ValidationError, fields, validate
 
 from schemas.dates import PARTIAL_DATE_PATTERN, QUERY_DATE_PATTERN, date_range
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def is_slug(text):
+    return len(text) <= 80 and _SLUG.match(text) is not None
 
 
 def Slug(**kwargs):
@@ -32,6 +39,8 @@ class PartialDate(fields.String):
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+            value = str(value)  # a year written unquoted in YAML
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             date_range(text)

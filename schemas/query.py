@@ -4,7 +4,9 @@ Unknown parameters are rejected, so a misspelt filter is an error instead of a
 silently unfiltered answer.
 """
 
-from marshmallow import fields, validate
+import re
+
+from marshmallow import ValidationError, fields, pre_load, validate
 
 from schemas import vocabulary as vocab
 from schemas.fields import SLUG_PATTERN, MultiValue, QueryDate
@@ -59,7 +61,26 @@ def include_param(relations):
     )
 
 
-class ListQueryArgs(StrictSchema):
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class QueryArgs(StrictSchema):
+    """Base of every query schema: control characters (NUL above all) never reach the database."""
+
+    @pre_load
+    def reject_control_characters(self, data, **_kwargs):
+        errors = {}
+        for key in data:
+            values = data.get(key)
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str) and _CONTROL_CHARACTERS.search(value):
+                    errors[key] = ["Must not contain control characters."]
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+class ListQueryArgs(QueryArgs):
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(1, MAX_LIMIT),
@@ -143,7 +164,7 @@ class SourceQueryArgs(ListQueryArgs):
 def detail_args(list_args):
     """The detail endpoint of a resource accepts its list's `fields` and `include`."""
     name = list_args.__name__.replace("QueryArgs", "DetailArgs")
-    return StrictSchema.from_dict(
+    return QueryArgs.from_dict(
         {"fields": list_args._declared_fields["fields"], "include": list_args._declared_fields["include"]},
         name=name,
     )

@@ -159,6 +159,9 @@ class ActorInput(ActorFields):
 # --- Events ------------------------------------------------------------------
 
 
+LOCATION_COLUMNS = ("place", "country", "latitude", "longitude")
+
+
 class LocationSchema(StrictSchema):
     place = text("Place name as the source gives it.", allow_none=True, load_default=None)
     country = CountryCode(allow_none=True, load_default=None)
@@ -192,7 +195,9 @@ class EventFields(StrictSchema):
     )
     date_note = text("What the sources say about the timing.", allow_none=True, load_default=None)
     location = fields.Nested(
-        LocationSchema, load_default=dict, metadata={"description": "Where: place, country and coordinates where known."}
+        LocationSchema,
+        load_default=dict,
+        metadata={"description": "Where: place, country and coordinates where known."},
     )
 
 
@@ -213,8 +218,8 @@ class EventSchema(BookkeepingSchema, EventFields, IdentifiedSchema):
 
     @pre_dump
     def nest_location(self, row, **_kwargs):
-        if "location" not in row:
-            row = {**row, "location": {key: row.get(key) for key in ("place", "country", "latitude", "longitude")}}
+        if "location" not in row and any(key in row for key in LOCATION_COLUMNS):
+            row = {**row, "location": {key: row.get(key) for key in LOCATION_COLUMNS}}
         return row
 
 

@@ -77,9 +77,11 @@ DATE_PRECISIONS = {
 }
 
 CLAIM_STATUSES = {
-    "confirmed": "Established as fact by the source and corroborated.",
+    "confirmed": "Established as fact and corroborated by more than one independent source.",
     "alleged": "Asserted by a party but not established.",
-    "unverified": "Reported, but the source says it is not confirmed or is unclear.",
+    "unverified": (
+        "Reported, but not corroborated by an independent source, or described by the source as unconfirmed or unclear."
+    ),
     "disputed": "Parties disagree: some assert it, some dispute it.",
     "denied": "The party it concerns denies it.",
     "refuted": "Shown to be false.",

@@ -137,11 +137,33 @@ def check_references(fixtures, documents_dir=DOCUMENTS_DIR):
             expect("claims", claim["id"], f"actors.{i}.actor", "actors", link["actor"])
         for i, link in enumerate(claim["sources"]):
             expect("claims", claim["id"], f"sources.{i}.source", "sources", link["source"])
+    problems += _duplicate_links(fixtures)
     problems += _cycles(fixtures["sources"], "reported_in", "sources") + _cycles(fixtures["actors"], "parent", "actors")
     if not problems:
         problems += check_excerpts(fixtures, documents_dir)
     if problems:
         raise SeedError(problems)
+
+
+# Links that the join tables' unique indexes allow only once per record.
+UNIQUE_LINKS = (
+    ("events", "actors", ("actor", "role")),
+    ("claims", "actors", ("actor", "stance")),
+    ("claims", "events", None),
+)
+
+
+def _duplicate_links(fixtures):
+    problems = []
+    for resource, field_name, keys in UNIQUE_LINKS:
+        for record in fixtures[resource]:
+            seen = set()
+            for i, link in enumerate(record[field_name]):
+                identity = link if keys is None else tuple(link[key] for key in keys)
+                if identity in seen:
+                    problems.append(f"{resource}.yaml ({record['id']}), field '{field_name}.{i}': duplicate link")
+                seen.add(identity)
+    return problems
 
 
 def _cycles(records, key, resource):

@@ -121,7 +121,8 @@ class QueryCounter(logging.Handler):
         self.queries = []
 
     def emit(self, record):
-        self.queries.append(record.getMessage())
+        if isinstance(record.msg, tuple):  # peewee logs (sql, params); the pool logs plain strings
+            self.queries.append(record.getMessage())
 
     @property
     def count(self):

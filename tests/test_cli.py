@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from shipped_data import SHIPPED_COUNTS, summary
 
 from api.db import database
 from api.models import ALL_MODELS, Actor, Claim, Event, Source, dataset_revision
@@ -25,14 +26,8 @@ EVENTLEDGER = Path(sys.executable).with_name("eventledger")
 if not EVENTLEDGER.exists():
     EVENTLEDGER = Path("/work/main/.venv/bin/eventledger")
 
-SEEDED_SUMMARY = (
-    "sources: 6 created, 0 updated, 0 unchanged, actors: 21 created, 0 updated, 0 unchanged, "
-    "events: 19 created, 0 updated, 0 unchanged, claims: 19 created, 0 updated, 0 unchanged"
-)
-UNCHANGED_SUMMARY = (
-    "sources: 0 created, 0 updated, 6 unchanged, actors: 0 created, 0 updated, 21 unchanged, "
-    "events: 0 created, 0 updated, 19 unchanged, claims: 0 created, 0 updated, 19 unchanged"
-)
+SEEDED_SUMMARY = summary("created")
+UNCHANGED_SUMMARY = summary("unchanged")
 
 
 def table_names():
@@ -87,7 +82,9 @@ def test_seed_prints_the_summary_and_is_idempotent(app, runner, client):
     assert first.output == f"Seeded {url}: {SEEDED_SUMMARY}\n"
     state = record_state()
     assert state["revision"] == 1
-    assert [len(state[name]) for name in ("Source", "Actor", "Event", "Claim")] == [6, 21, 19, 19]
+    assert [len(state[name]) for name in ("Source", "Actor", "Event", "Claim")] == [
+        SHIPPED_COUNTS[name] for name in ("sources", "actors", "events", "claims")
+    ]
 
     second = runner.invoke(args=["seed"])
     assert second.exit_code == 0, second.output
@@ -95,7 +92,7 @@ def test_seed_prints_the_summary_and_is_idempotent(app, runner, client):
     assert record_state() == state
 
     body = client.get("/api/v1/events?limit=1").get_json()
-    assert (body["meta"]["count"], body["meta"]["dataset_revision"]) == (19, 1)
+    assert (body["meta"]["count"], body["meta"]["dataset_revision"]) == (SHIPPED_COUNTS["events"], 1)
 
 
 def test_seed_creates_missing_tables(app, runner):
@@ -178,8 +175,11 @@ def test_console_script_init_db_and_seed(tmp_path):
 
     with contextlib.closing(sqlite3.connect(database_file)) as connection:
         assert connection.execute("SELECT revision FROM dataset_state WHERE id = 1").fetchone() == (1,)
-        assert connection.execute("SELECT count(*) FROM event").fetchone() == (19,)
-        assert connection.execute("SELECT count(*), max(version) FROM claim").fetchone() == (19, 1)
+        assert connection.execute("SELECT count(*) FROM event").fetchone() == (SHIPPED_COUNTS["events"],)
+        assert connection.execute("SELECT count(*), max(version) FROM claim").fetchone() == (
+            SHIPPED_COUNTS["claims"],
+            1,
+        )
 
 
 def test_console_script_seed_error_exits_non_zero(tmp_path):
@@ -263,8 +263,8 @@ def test_serve_creates_and_seeds_a_new_database(tmp_path):
     with serving(tmp_path, "first.log") as (base, log_path):
         status, body = get_json(f"{base}/api/v1/events?limit=200")
         assert status == 200
-        assert body["meta"]["count"] == 19
-        assert len(body["data"]) == 19
+        assert body["meta"]["count"] == SHIPPED_COUNTS["events"]
+        assert len(body["data"]) == SHIPPED_COUNTS["events"]
         assert body["meta"]["dataset_revision"] == 1
         status, body = get_json(f"{base}/api/v1/claims/beijing-fully-aware-of-operation")
         assert (status, body["data"]["status"]) == (200, "unverified")
@@ -274,5 +274,5 @@ def test_serve_creates_and_seeds_a_new_database(tmp_path):
     # A second start finds the data and does not seed again.
     with serving(tmp_path, "second.log") as (base, log_path):
         status, body = get_json(f"{base}/api/v1/events?limit=1")
-        assert (body["meta"]["count"], body["meta"]["dataset_revision"]) == (19, 1)
+        assert (body["meta"]["count"], body["meta"]["dataset_revision"]) == (SHIPPED_COUNTS["events"], 1)
     assert "Seeding" not in log_path.read_text(errors="replace")

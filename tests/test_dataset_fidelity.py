@@ -60,7 +60,6 @@ def test_record_counts_are_in_range():
     assert 10 <= len(EVENTS) <= 20
     assert 15 <= len(ACTORS) <= 25
     assert 15 <= len(CLAIMS) <= 25
-    assert (len(SOURCES), len(ACTORS), len(EVENTS), len(CLAIMS)) == (6, 21, 19, 19)
 
 
 @pytest.mark.parametrize("name", ["sources", "actors", "events", "claims"])
@@ -110,11 +109,10 @@ def test_no_hedged_claim_is_confirmed():
     assert {claim_id for claim_id in hedged if CLAIMS_BY_ID[claim_id]["status"] == "confirmed"} == set()
 
 
-def test_confirmed_claims_are_only_the_plainly_stated_ones():
-    assert {claim["id"] for claim in CLAIMS if claim["status"] == "confirmed"} == {
-        "eu-sanctioned-chinese-and-hong-kong-companies",
-        "russian-drones-destroyed-ukraine-power-grid",
-    }
+def test_no_claim_is_confirmed_on_a_single_witness():
+    # `confirmed` means corroborated by more than one independent source; the shipped
+    # dataset has one document, so even what it states plainly stays below that.
+    assert [claim["id"] for claim in CLAIMS if claim["status"] == "confirmed"] == []
     # One article is the only witness: nothing is graded "confirmed by other sources".
     assert [claim["id"] for claim in CLAIMS if claim["credibility"] == 1] == []
 
@@ -225,12 +223,12 @@ def test_api_excerpts_are_verbatim(client, seeded):
             for link in record["sources"]:
                 assert link["excerpt"] in document_of(link["id"], sources), f"{name}/{record['id']}: {link}"
                 checked += 1
-    assert checked == len(SOURCE_LINKS) == 64
+    assert checked == len(SOURCE_LINKS)
 
 
 def test_api_events_have_no_year_and_no_coordinates(client, seeded):
     events = get_all(client, "/api/v1/events")
-    assert len(events) == 19
+    assert len(events) == len(EVENTS)
     for event in events:
         assert event["location"]["latitude"] is None and event["location"]["longitude"] is None, event["id"]
         assert event["date_start"] is None and event["date_end"] is None, event["id"]
@@ -256,13 +254,13 @@ def test_api_beijing_denial(client, seeded):
 
 def test_api_open_questions_are_not_confirmed(client, seeded):
     body = client.get("/api/v1/claims?status=confirmed&limit=200").get_json()
-    assert sorted(claim["id"] for claim in body["data"]) == [
-        "eu-sanctioned-chinese-and-hong-kong-companies",
-        "russian-drones-destroyed-ukraine-power-grid",
-    ]
-    for claim in body["data"]:
-        for link in claim["sources"]:
-            assert not any(hedge in link["excerpt"].lower() for hedge in HEDGES), claim["id"]
+    assert body["data"] == []
+    open_questions = "factory-produces-lethal-drones,factory-drones-sent-to-russia,beijing-fully-aware-of-operation"
+    statuses = {
+        claim_id: client.get(f"/api/v1/claims/{claim_id}").get_json()["data"]["status"]
+        for claim_id in open_questions.split(",")
+    }
+    assert statuses == dict.fromkeys(open_questions.split(","), "unverified")
 
 
 @pytest.mark.parametrize("claim_id", sorted(CLAIMS_BY_ID))

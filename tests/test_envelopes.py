@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 
 import pytest
+from shipped_data import SHIPPED_COUNTS
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 LIST_KEYS = {"data", "meta", "links"}
@@ -151,7 +152,7 @@ def test_paged_list_envelope_links_every_page(client, revision, seed_fixtures, r
 
 def test_related_list_envelopes(client, revision, seed_fixtures):
     related = related_ids(seed_fixtures)
-    assert len(related) == 19 * 3 + 19 * 3 + 21 * 2 + 6 * 2
+    assert len(related) == sum(SHIPPED_COUNTS[name] * len(RELATED[name]) for name in RESOURCES)
 
     def check(resource, record_id, relation):
         path = f"/api/v1/{resource}/{record_id}/{relation}"
@@ -198,7 +199,7 @@ def test_detail_envelopes(client, revision, seed_fixtures):
             assert all(isinstance(link.get("id"), str) for link in record[relation])
 
     cases = [(resource, record["id"]) for resource in RESOURCES for record in seed_fixtures[resource]]
-    assert len(cases) == 19 + 21 + 19 + 6
+    assert len(cases) == sum(SHIPPED_COUNTS.values())
     check_each(cases, check)
 
 

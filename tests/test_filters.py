@@ -691,7 +691,11 @@ def test_claims_by_status_match_the_seed_file(seeded, seed_fixtures):
         expected = [item["id"] for item in seed_fixtures["claims"] if item["status"] == status]
         assert_ids(client, f"{API}/claims?status={status}", expected)
     unverified = [item["id"] for item in seed_fixtures["claims"] if item["status"] == "unverified"]
-    assert len(unverified) == 3
+    assert {
+        "factory-produces-lethal-drones",
+        "factory-drones-sent-to-russia",
+        "beijing-fully-aware-of-operation",
+    } <= set(unverified)
     both = [item["id"] for item in seed_fixtures["claims"] if item["status"] in ("unverified", "disputed")]
     assert_ids(client, f"{API}/claims?status=unverified,disputed", both)
 

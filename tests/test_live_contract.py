@@ -25,11 +25,13 @@ def free_port():
 def live_server(tmp_path):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}"}
+    log_path = tmp_path / "server.log"
+    log = log_path.open("wb")  # a file, not a pipe: nobody reads a pipe while Schemathesis runs
     server = subprocess.Popen(
         [str(BIN / "eventledger"), "serve", "--port", str(port), "--workers", "2"],
         env=env,
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -42,12 +44,13 @@ def live_server(tmp_path):
                         break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(server.stdout.read().decode()) from None
+                    raise RuntimeError(log_path.read_text()) from None
                 time.sleep(0.2)
         yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
 
 
 @pytest.mark.skipif(shutil.which("st", path=str(BIN)) is None, reason="schemathesis is not installed")

@@ -16,15 +16,18 @@ from api.queries import list_page
 from api.rendering import select_fields
 from api.responses import caching_headers, json_response, not_modified, request_etag, url_with
 from schemas.envelopes import ProblemSchema
+from schemas.fields import is_slug
 from schemas.query import detail_args
 
 API_PREFIX = "/api/v1"
 
 
 class QueryParser(FlaskParser):
-    """Malformed query parameters are a 400 Bad Request, not webargs' default 422."""
+    """Malformed query parameters are a 400 Bad Request, not webargs' default 422, and unknown
+    ones are errors too: the schemas' own `unknown = RAISE` decides, not webargs' EXCLUDE."""
 
     DEFAULT_VALIDATION_STATUS = 400
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
 
 class ApiBlueprint(Blueprint):
@@ -64,12 +67,23 @@ def renderer():
     return current_app.extensions["eventledger.renderer"]
 
 
-def list_response(spec, args, scope=None):
+def ensure_exists(spec, record_id):
+    """404 for an id that is not a slug (without a query) or names no record."""
+    if not is_slug(record_id) or not spec.model.select().where(spec.model.id == record_id).exists():
+        raise RecordNotFound(spec.singular, record_id)
+
+
+def list_response(spec, args, scope=None, parent=None):
+    """A page of `spec` records; `parent` (spec, id) scopes a related list and must exist."""
     revision = dataset_revision()
     etag = request_etag(revision)
+    if parent and request.if_none_match.star_tag:
+        ensure_exists(*parent)
     cached = not_modified(etag)
     if cached:
         return cached
+    if parent:
+        ensure_exists(*parent)
     page = list_page(spec, args, current_app.extensions["eventledger.cursors"], scope)
     entries = renderer().render(spec, page.rows)
     next_link = url_with(cursor=page.next_cursor) if page.next_cursor else None
@@ -103,10 +117,12 @@ def list_response(spec, args, scope=None):
 def detail_response(spec, record_id, args):
     revision = dataset_revision()
     etag = request_etag(revision)
+    if request.if_none_match.star_tag:  # `*` matches only a record that exists
+        ensure_exists(spec, record_id)
     cached = not_modified(etag)
     if cached:
         return cached
-    row = spec.model.select().where(spec.model.id == record_id).dicts().first()
+    row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
     record = dict(renderer().render(spec, [row])[0][0])
@@ -160,12 +176,10 @@ def _related_route(blueprint, spec, relation, specs, headers):
     target_args, target_list_schema = target.list_args, target.list_schema
 
     def get(self, args, record_id):
-        if not spec.model.select().where(spec.model.id == record_id).exists():
-            raise RecordNotFound(spec.singular, record_id)
         scope = target.model.id.in_(
             relation.join_model.select(relation.remote_key).where(relation.local_key == record_id)
         )
-        return list_response(target, args, scope)
+        return list_response(target, args, scope, parent=(spec, record_id))
 
     get.__doc__ = (
         f"List the {relation.target} of one {spec.singular}\n\nAccepts every parameter of the {relation.target} list."
