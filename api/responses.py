@@ -18,9 +18,16 @@ def request_etag(revision):
     return f'"r{revision}-{digest}"'
 
 
-def not_modified(etag):
-    """A 304 for a matching If-None-Match, else None."""
-    if request.if_none_match.contains_weak(etag.strip('"')) or request.if_none_match.star_tag:
+def not_modified(etag, ensure_exists=None):
+    """A 304 for a matching If-None-Match, else None.
+
+    `*` matches any current representation, so it first asks `ensure_exists` (which raises a 404).
+    """
+    if request.if_none_match.star_tag:
+        if ensure_exists:
+            ensure_exists()
+        return Response(status=304, headers=caching_headers(etag))
+    if request.if_none_match.contains_weak(etag.strip('"')):
         return Response(status=304, headers=caching_headers(etag))
     return None
 

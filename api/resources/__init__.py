@@ -4,6 +4,8 @@
 the blueprint modules beside this file only describe their resource.
 """
 
+from functools import partial
+
 import orjson
 from flask import current_app, request
 from flask.views import MethodView
@@ -77,9 +79,7 @@ def list_response(spec, args, scope=None, parent=None):
     """A page of `spec` records; `parent` (spec, id) scopes a related list and must exist."""
     revision = dataset_revision()
     etag = request_etag(revision)
-    if parent and request.if_none_match.star_tag:
-        ensure_exists(*parent)
-    cached = not_modified(etag)
+    cached = not_modified(etag, parent and partial(ensure_exists, *parent))
     if cached:
         return cached
     if parent:
@@ -117,9 +117,7 @@ def list_response(spec, args, scope=None, parent=None):
 def detail_response(spec, record_id, args):
     revision = dataset_revision()
     etag = request_etag(revision)
-    if request.if_none_match.star_tag:  # `*` matches only a record that exists
-        ensure_exists(spec, record_id)
-    cached = not_modified(etag)
+    cached = not_modified(etag, partial(ensure_exists, spec, record_id))
     if cached:
         return cached
     row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
