@@ -7,7 +7,8 @@ of the default events list (captured with peewee DEBUG logging):
 
     1. SELECT revision FROM dataset_state             (ETag / meta.dataset_revision)
     2. SELECT COUNT(1) FROM (SELECT 1 FROM event)      (meta.count)
-    3. SELECT <all event columns> ... ORDER BY COALESCE(date_start, '9999-99-99'), id LIMIT 51
+    3. SELECT <all event columns> FROM event ORDER BY COALESCE(date_start, ?), id LIMIT 51
+       (the '9999-99-99' sentinel is a bound parameter, as peewee sends it)
     4. SELECT event_id, actor_id, role FROM event_actor WHERE event_id IN (<page ids>) ORDER BY ...
     5. SELECT event_id, source_id, excerpt FROM event_source WHERE event_id IN (<page ids>) ORDER BY ...
 

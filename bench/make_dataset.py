@@ -21,7 +21,15 @@ from api.models import create_tables  # noqa: E402
 from schemas import vocabulary as vocab  # noqa: E402
 from seed.loader import FILES, write_fixtures  # noqa: E402
 
-WORDS = ["drone", "factory", "sanctions", "intelligence", "report", "evidence", "investigation", "official", "assessment", "shipment", "component", "supplier", "engine", "airframe", "testing", "flight", "range", "delegation", "ministry", "statement", "denial", "allegation", "agency", "officials", "diplomats", "analysts", "satellite", "imagery", "production", "facility", "contract", "export", "import", "customs", "border", "cargo", "payment", "network", "subsidiary", "company", "state", "government", "region", "province", "capital", "summit", "meeting", "talks", "council", "committee", "parliament", "vote", "proposal", "package", "measure", "response", "strategy", "concern", "pressure", "support", "neutrality", "partnership", "cooperation", "training", "personnel"]
+_WORD_TEXT = (
+    "drone factory sanctions intelligence report evidence investigation official assessment shipment "
+    "component supplier engine airframe testing flight range delegation ministry statement denial "
+    "allegation agency officials diplomats analysts satellite imagery production facility contract "
+    "export import customs border cargo payment network subsidiary company state government region "
+    "province capital summit meeting talks council committee parliament vote proposal package measure "
+    "response strategy concern pressure support neutrality partnership cooperation training personnel "
+)
+WORDS = tuple(_WORD_TEXT.split())
 COUNTRIES = ("CN", "RU", "UA", "DE", "FR", "PL", "US", "GB", "IR", "KP", "TR", "BY", None)
 
 
@@ -108,8 +116,7 @@ def make_records(n_events, n_actors, n_sources, n_claims, seed=20240925):
                     "longitude": round(rng.uniform(-170, 170), 4) if rng.random() < 0.3 else None,
                 },
                 "actors": [
-                    {"actor": actor, "role": rng.choice(roles)}
-                    for actor in rng.sample(actor_ids, rng.randint(2, 4))
+                    {"actor": actor, "role": rng.choice(roles)} for actor in rng.sample(actor_ids, rng.randint(2, 4))
                 ],
                 "sources": [
                     {"source": source, "excerpt": sentence(rng, 150)}
