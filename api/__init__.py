@@ -70,7 +70,7 @@ def create_app(config=None):
     errors.init_app(app)
 
     app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
-    app.extensions["eventledger.cursors"] = CursorCodec(app.config["SECRET_KEY"])
+    app.extensions["eventledger.cursors"] = CursorCodec(app.config["CURSOR_SECRET"])
     app.extensions["eventledger.api"] = api
 
     from api import cli

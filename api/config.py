@@ -10,7 +10,8 @@ class Config:
     # Comma-separated origins allowed by CORS; "*" (the default) suits a public read API.
     CORS_ORIGINS = [o.strip() for o in os.environ.get("CORS_ORIGINS", "*").split(",") if o.strip()]
     # Signs pagination cursors so a tampered cursor is told apart from a stale one.
-    SECRET_KEY = os.environ.get("SECRET_KEY", "eventledger-public-cursor-key")
+    # Not Flask's SECRET_KEY: with none set, Flask skips the session machinery on every request.
+    CURSOR_SECRET = os.environ.get("CURSOR_SECRET", "eventledger-public-cursor-key")
     CACHE_CONTROL = os.environ.get("CACHE_CONTROL", "public, max-age=60, stale-while-revalidate=300")
     RENDER_CACHE_SIZE = int(os.environ.get("RENDER_CACHE_SIZE", "200000"))
 

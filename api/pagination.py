@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from peewee import DateTimeField, fn
+from peewee import SQL, DateTimeField, fn
 
 from api.errors import BadParameter
 
@@ -29,7 +29,8 @@ class SortKey:
     def expression(self, descending):
         if self.null_low is None:
             return self.field
-        return fn.COALESCE(self.field, self.null_low if descending else self.null_high)
+        # The stand-in is a literal, not a bound parameter, so the expression can match an index.
+        return fn.COALESCE(self.field, SQL(f"'{self.null_low if descending else self.null_high}'"))
 
     def value(self, row, descending):
         value = row[self.field.name]
@@ -91,16 +92,23 @@ class CursorCodec:
 
 
 def keyset_condition(order, values):
-    """Rows strictly after `values` in `order`: (a > va) OR (a = va AND b > vb) OR ..."""
-    condition = None
+    """Rows strictly after `values` in `order`.
+
+    (a > va) OR (a = va AND b > vb) OR ..., and with it the bound a >= va on the leading
+    key alone, which lets both databases start the scan in the index instead of at its head.
+    """
     values = [key.restore(value) for (key, _), value in zip(order, values, strict=True)]
+    condition = None
     for index, ((key, descending), value) in enumerate(zip(order, values, strict=True)):
         expression = key.expression(descending)
         step = expression < value if descending else expression > value
         for (earlier, earlier_desc), earlier_value in zip(order[:index], values[:index], strict=True):
             step &= earlier.expression(earlier_desc) == earlier_value
         condition = step if condition is None else condition | step
-    return condition
+    (leading, leading_desc), leading_value = order[0], values[0]
+    expression = leading.expression(leading_desc)
+    bound = expression <= leading_value if leading_desc else expression >= leading_value
+    return bound & condition
 
 
 def order_by(order):

@@ -18,6 +18,7 @@ from api.pagination import (
     parse_sort,
     sort_signature,
 )
+from api.rendering import cache_key_columns
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ def list_page(spec, args, codec: CursorCodec, scope=None):
         values = codec.decode(args["cursor"], signature, len(order))
         query = query.where(keyset_condition(order, values))
     limit = args["limit"]
-    rows = list(query.order_by(*order_by(order)).limit(limit + 1).dicts())
+    columns = {*cache_key_columns(spec.model), *(key.field for key, _ in order)}
+    rows = list(query.select(*columns).order_by(*order_by(order)).limit(limit + 1).dicts())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

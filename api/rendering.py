@@ -21,24 +21,27 @@ class RecordRenderer:
     def _key(self, spec, row):
         return (spec.name, row["id"], row["version"], row["updated_at"])
 
-    def render(self, spec, rows):
-        """[(dict, bytes)] for rows, dumping by schema only those not seen at their version."""
+    def render(self, spec, rows, complete=False):
+        """[(dict, bytes)] for rows, dumping by schema only those not seen at their version.
+
+        `rows` need only the `cache_key_columns`: the full rows of records not in the cache are
+        read in one query, unless the rows are `complete` already.
+        """
         keys = [self._key(spec, row) for row in rows]
-        misses = [row for row, key in zip(rows, keys, strict=True) if key not in self._cache]
-        if misses:
-            self._render_misses(spec, misses)
-        rendered = []
-        for key in keys:
-            entry = self._cache.get(key)
-            if entry is None:  # evicted by a page larger than the cache
-                entry = self._render_misses(spec, [row for row in rows if self._key(spec, row) == key])[0]
-            rendered.append(entry)
-        return rendered
+        fresh = {}
+        missing = [row for row, key in zip(rows, keys, strict=True) if key not in self._cache]
+        if missing:
+            if not complete:
+                ids = [row["id"] for row in missing]
+                missing = list(spec.model.select().where(spec.model.id.in_(ids)).dicts())
+            fresh = self._render_misses(spec, missing)
+        # A record that changed between the two reads, or that a huge page evicted, is served from `fresh`.
+        return [self._cache.get(key) or fresh[key[1]] for key in keys]
 
     def _render_misses(self, spec, rows):
         owned = {name: rel for name, rel in spec.relations.items() if rel.owned}
         links = {name: _group_links(rel.links(row["id"] for row in rows)) for name, rel in owned.items()}
-        entries = []
+        entries = {}
         for row in rows:
             data = dict(row)
             for name in owned:
@@ -46,7 +49,7 @@ class RecordRenderer:
             record = spec.schema.dump(data)
             entry = (record, orjson.dumps(record))
             self._cache[self._key(spec, row)] = entry
-            entries.append(entry)
+            entries[row["id"]] = entry
         while len(self._cache) > self.max_size:
             self._cache.popitem(last=False)
         return entries
@@ -61,9 +64,10 @@ class RecordRenderer:
         target = self.specs[relation.target]
         links = relation.links(record["id"] for record in records)
         target_ids = {link["id"] for link in links}
-        target_rows = (
-            list(target.model.select().where(target.model.id.in_(list(target_ids))).dicts()) if target_ids else []
-        )
+        model = target.model
+        target_rows = []
+        if target_ids:
+            target_rows = list(model.select(*cache_key_columns(model)).where(model.id.in_(list(target_ids))).dicts())
         related = {
             row["id"]: data for row, (data, _) in zip(target_rows, self.render(target, target_rows), strict=True)
         }
@@ -75,6 +79,11 @@ class RecordRenderer:
             by_record[link["local_id"]].append({**related.get(link["id"], {}), **attributes})
         for record in records:
             record[relation_name] = by_record.get(record["id"], [])
+
+
+def cache_key_columns(model):
+    """What a list query must select for the renderer: enough to find a record in the cache."""
+    return (model.id, model.version, model.updated_at)
 
 
 def _group_links(links):

@@ -87,15 +87,16 @@ def measure(app, client, load, count_queries):
 
 
 # (path, include, ceilings (cold, warm, cold with include, warm with include), records on the full page)
+# A cold render reads the page's keys, then the full rows of the records not yet rendered: one query more.
 LISTS = [
-    ("/api/v1/events", "actors,sources,claims", (5, 3, 14, 9), 30),
-    ("/api/v1/claims", "actors,sources,events", (6, 3, 14, 9), 30),
-    ("/api/v1/actors", "events,claims", (3, 3, 12, 7), 12),
-    ("/api/v1/sources", "events,claims", (3, 3, 12, 7), 8),
-    ("/api/v1/actors/act-01/events", "actors,sources,claims", (6, 4, 15, 10), None),
-    ("/api/v1/sources/src-01/claims", "actors,sources,events", (7, 4, 15, 10), None),
-    ("/api/v1/events/ev-04/actors", "events,claims", (4, 4, 13, 8), 5),
-    ("/api/v1/claims/cl-03/sources", "events,claims", (4, 4, 13, 8), 2),
+    ("/api/v1/events", "actors,sources,claims", (6, 3, 18, 9), 30),
+    ("/api/v1/claims", "actors,sources,events", (7, 3, 18, 9), 30),
+    ("/api/v1/actors", "events,claims", (4, 3, 15, 7), 12),
+    ("/api/v1/sources", "events,claims", (4, 3, 15, 7), 8),
+    ("/api/v1/actors/act-01/events", "actors,sources,claims", (7, 4, 19, 10), None),
+    ("/api/v1/sources/src-01/claims", "actors,sources,events", (8, 4, 19, 10), None),
+    ("/api/v1/events/ev-04/actors", "events,claims", (5, 4, 16, 8), 5),
+    ("/api/v1/claims/cl-03/sources", "events,claims", (5, 4, 16, 8), 2),
 ]
 
 
@@ -146,10 +147,10 @@ def test_walking_every_page_costs_the_same_per_page(measure):
 
 # (resource, id with few links, id with many links, every relation, ceilings {cold: max})
 DETAILS = [
-    ("events", "ev-00", "ev-04", "actors,sources,claims", {True: 13, False: 8}),
-    ("claims", "cl-00", "cl-03", "actors,sources,events", {True: 13, False: 8}),
-    ("actors", "act-11", "act-01", "events,claims", {True: 11, False: 6}),
-    ("sources", "src-07", "src-01", "events,claims", {True: 11, False: 6}),
+    ("events", "ev-00", "ev-04", "actors,sources,claims", {True: 16, False: 8}),
+    ("claims", "cl-00", "cl-03", "actors,sources,events", {True: 16, False: 8}),
+    ("actors", "act-11", "act-01", "events,claims", {True: 13, False: 6}),
+    ("sources", "src-07", "src-01", "events,claims", {True: 13, False: 6}),
 ]
 
 

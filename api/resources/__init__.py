@@ -123,7 +123,7 @@ def detail_response(spec, record_id, args):
     row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
-    record = dict(renderer().render(spec, [row])[0][0])
+    record = dict(renderer().render(spec, [row], complete=True)[0][0])
     included = set(args.get("include", []))
     for relation_name in spec.relations:
         renderer().embed(spec, [record], relation_name, full=relation_name in included)
@@ -138,13 +138,13 @@ def resource_blueprint(spec, specs):
     """The list, detail and related-list endpoints of one resource."""
     blueprint = ApiBlueprint(spec.name, spec.name, url_prefix=f"{API_PREFIX}/{spec.name}", description=spec.description)
     list_args, list_schema, detail_schema = spec.list_args, spec.list_schema, spec.detail_schema
-    detail_arguments = detail_args(list_args)
+    detail_arguments = detail_args(list_args)()
     list_headers = {"ETag": ETAG_HEADER, "Link": LINK_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
     detail_headers = {"ETag": ETAG_HEADER, "Last-Modified": LAST_MODIFIED_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
 
     @blueprint.route("")
     class Collection(MethodView):
-        @blueprint.arguments(list_args, location="query")
+        @blueprint.arguments(list_args(), location="query")
         @blueprint.response(200, list_schema, headers=list_headers)
         @document_errors(blueprint, 400)
         def get(self, args):
@@ -184,6 +184,6 @@ def _related_route(blueprint, spec, relation, specs, headers):
     )
     get = document_errors(blueprint, 400, 404)(get)
     get = blueprint.response(200, target_list_schema, headers=headers)(get)
-    get = blueprint.arguments(target_args, location="query")(get)
+    get = blueprint.arguments(target_args(), location="query")(get)
     view = type(f"{spec.singular.title()}{relation.name.title()}", (MethodView,), {"get": get})
     blueprint.route(f"/<string:record_id>/{relation.name}")(view)
