@@ -26,9 +26,7 @@ def open_database(url):
     scheme = urlparse(url).scheme
     params = parse(url)
     if scheme == "sqlite":
-        db = PooledSqliteDatabase(
-            params.pop("database"), pragmas=SQLITE_PRAGMAS, max_connections=32, stale_timeout=300
-        )
+        db = PooledSqliteDatabase(params.pop("database"), pragmas=SQLITE_PRAGMAS, max_connections=32, stale_timeout=300)
         # SQLite's own lower() folds ASCII only; search must fold "Ü" as PostgreSQL does.
         db.register_function(_unicode_lower, "lower", 1, deterministic=True)
         return db

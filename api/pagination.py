@@ -47,6 +47,11 @@ class SortKey:
         return value
 
 
+def record_sort_keys(model):
+    """The sort keys every resource has: its bookkeeping timestamps and its id."""
+    return {"created_at": SortKey(model.created_at), "updated_at": SortKey(model.updated_at), "id": SortKey(model.id)}
+
+
 def parse_sort(requested, default, sort_keys, id_field):
     """Turn ['-date', 'title'] into [(SortKey, descending)], ending with the id as tie-breaker."""
     order = []

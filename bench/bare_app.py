@@ -2,21 +2,26 @@
 
     BENCH_DB=/tmp/bench.sqlite3 gunicorn -w 2 -b 127.0.0.1:8101 bench.bare_app:app
 
-It runs, per request, the same SQL eventledger runs for a first (uncached) page
-of the default events list (captured with peewee DEBUG logging):
+It runs, per request, the SQL eventledger runs for the default events list when
+none of the page's records is rendered yet (a cold render; captured with peewee
+DEBUG logging):
 
-    1. SELECT revision FROM dataset_state             (ETag / meta.dataset_revision)
-    2. SELECT COUNT(1) FROM (SELECT 1 FROM event)      (meta.count)
-    3. SELECT <all event columns> FROM event ORDER BY COALESCE(date_start, ?), id LIMIT 51
-       (the '9999-99-99' sentinel is a bound parameter, as peewee sends it)
-    4. SELECT event_id, actor_id, role FROM event_actor WHERE event_id IN (<page ids>) ORDER BY ...
-    5. SELECT event_id, source_id, excerpt FROM event_source WHERE event_id IN (<page ids>) ORDER BY ...
+    1. SELECT revision FROM dataset_state WHERE id = 1     (ETag / meta.dataset_revision)
+    2. SELECT COUNT(1) FROM (SELECT 1 FROM event)          (meta.count)
+    3. SELECT id, version, updated_at, date_start FROM event
+       ORDER BY COALESCE(date_start, '9999-99-99'), id LIMIT 51
+       (the narrow keyset page; the literal stand-in lets the event_date_ascending
+       expression index serve the ORDER BY)
+    4. SELECT <all event columns> FROM event WHERE id IN (<page ids>)   (full rows)
+    5. SELECT event_id, actor_id, role FROM event_actor WHERE event_id IN (<page ids>) ORDER BY ...
+    6. SELECT event_id, source_id, excerpt FROM event_source WHERE event_id IN (<page ids>) ORDER BY ...
 
-and returns the same envelope ({"data", "meta", "links"}), record shape (nested
-`location`, RFC 3339 `Z` timestamps, owned links as {id, role}/{id, excerpt}),
-a signed next cursor, and ETag / Cache-Control / Link headers. Unlike
-eventledger it caches nothing: queries 4 and 5 run on every request.
-Only the default-sort first page is implemented (no filters, no cursor).
+A warm eventledger (render cache holding the page) runs only 1-3; this app caches
+nothing, so it runs 4-6 and builds every record on every request. It returns the
+same envelope ({"data", "meta", "links"}), record shape (nested `location`,
+RFC 3339 `Z` timestamps, owned links as {id, role}/{id, excerpt}), signed next
+cursor, and ETag / Cache-Control / Link headers. Only the default-sort first
+page is implemented (no filters, no cursor).
 GET /ping answers `{}` without touching the database: the HTTP server's ceiling.
 """
 
@@ -31,21 +36,20 @@ from urllib.parse import parse_qs
 import orjson
 
 DB_PATH = os.environ.get("BENCH_DB", "/tmp/bench.sqlite3")
-SECRET = os.environ.get("SECRET_KEY", "eventledger-public-cursor-key").encode()
+SECRET = os.environ.get("CURSOR_SECRET", "eventledger-public-cursor-key").encode()
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 
 EVENT_COLUMNS = (
     "id, created_at, updated_at, version, title, summary, type, date, date_start, date_end, date_precision, "
     "date_approximate, date_note, place, country, latitude, longitude"
 )
-PAGE_SQL = f"SELECT {EVENT_COLUMNS} FROM event ORDER BY COALESCE(date_start, ?) ASC, id ASC LIMIT ?"
-if os.environ.get("BARE_INLINE_COALESCE") == "1":
-    # What-if only (not eventledger's SQL): the sentinel as a literal, so that an expression index
-    # ON event (COALESCE(date_start, '9999-99-99'), id) can serve the ORDER BY; SQLite never matches
-    # an expression index against an expression holding a bound parameter.
-    PAGE_SQL = PAGE_SQL.replace("COALESCE(date_start, ?)", "COALESCE(date_start, '9999-99-99')")
+PAGE_SQL = (
+    "SELECT id, version, updated_at, date_start FROM event "
+    "ORDER BY COALESCE(date_start, '9999-99-99') ASC, id ASC LIMIT ?"
+)
+ROWS_SQL = f"SELECT {EVENT_COLUMNS} FROM event WHERE id IN ({{}})"
 COUNT_SQL = "SELECT COUNT(1) FROM (SELECT 1 FROM event) AS _wrapped LIMIT ?"
-REVISION_SQL = "SELECT revision FROM dataset_state WHERE id = ? LIMIT ?"
+REVISION_SQL = "SELECT revision FROM dataset_state WHERE id = 1"
 ACTORS_SQL = (
     "SELECT event_id AS local_id, actor_id AS id, role FROM event_actor WHERE event_id IN ({}) "
     "ORDER BY event_id, position, id"
@@ -85,19 +89,22 @@ def sign_cursor(values):
 
 def events_page(environ, limit):
     db = connection()
-    revision = db.execute(REVISION_SQL, (1, 1)).fetchone()[0]
+    row = db.execute(REVISION_SQL).fetchone()
+    revision = row[0] if row else 0
     count = db.execute(COUNT_SQL, (1,)).fetchone()[0]
-    params = (limit + 1,) if PAGE_SQL.count("?") == 1 else ("9999-99-99", limit + 1)
-    rows = db.execute(PAGE_SQL, params).fetchall()
+    keys = db.execute(PAGE_SQL, (limit + 1,)).fetchall()
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = sign_cursor([last[8] if last[8] is not None else "9999-99-99", last[0]])
-    ids = [row[0] for row in rows]
+    if len(keys) > limit:
+        keys = keys[:limit]
+        last = keys[-1]
+        next_cursor = sign_cursor([last[3] if last[3] is not None else "9999-99-99", last[0]])
+    ids = [key[0] for key in keys]
     marks = ",".join("?" * len(ids))
     actors, sources = defaultdict(list), defaultdict(list)
+    rows = []
     if ids:
+        by_id = {row[0]: row for row in db.execute(ROWS_SQL.format(marks), ids)}
+        rows = [by_id[record_id] for record_id in ids]
         for local_id, actor_id, role in db.execute(ACTORS_SQL.format(marks), ids):
             actors[local_id].append({"id": actor_id, "role": role})
         for local_id, source_id, excerpt in db.execute(SOURCES_SQL.format(marks), ids):

@@ -109,15 +109,9 @@ class SourceFields(StrictSchema):
 
 @output_schema
 class SourceSchema(BookkeepingSchema, SourceFields, IdentifiedSchema):
-    published_start = fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "First day the publication date covers."}
-    )
-    published_end = fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "Last day the publication date covers."}
-    )
-    published_precision = fields.String(
-        dump_only=True, allow_none=True, metadata={"description": vocab.describe(vocab.DATE_PRECISIONS)}
-    )
+    published_start = text("First day the publication date covers.", dump_only=True, allow_none=True)
+    published_end = text("Last day the publication date covers.", dump_only=True, allow_none=True)
+    published_precision = text(vocab.describe(vocab.DATE_PRECISIONS), dump_only=True, allow_none=True)
     events = link_list("SourceEventLinkSchema", "Events this source supports, with the excerpt.")
     claims = link_list("SourceClaimLinkSchema", "Claims this source bears on, with its stance and the excerpt.")
 
@@ -203,15 +197,9 @@ class EventFields(StrictSchema):
 
 @output_schema
 class EventSchema(BookkeepingSchema, EventFields, IdentifiedSchema):
-    date_start = fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "First day the date covers (null when unknown)."}
-    )
-    date_end = fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "Last day the date covers (null when unknown)."}
-    )
-    date_precision = fields.String(
-        dump_only=True, allow_none=True, metadata={"description": vocab.describe(vocab.DATE_PRECISIONS)}
-    )
+    date_start = text("First day the date covers (null when unknown).", dump_only=True, allow_none=True)
+    date_end = text("Last day the date covers (null when unknown).", dump_only=True, allow_none=True)
+    date_precision = text(vocab.describe(vocab.DATE_PRECISIONS), dump_only=True, allow_none=True)
     actors = link_list("EventActorLinkSchema", "Actors with their role in the event.")
     sources = link_list("EventSourceLinkSchema", "Sources with the verbatim excerpt that supports the event.")
     claims = link_list("EventClaimLinkSchema", "Claims that belong to the event.")

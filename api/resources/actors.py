@@ -1,7 +1,7 @@
 """Actors: states, governments, bodies, companies, facilities, people and groups."""
 
 from api.models import Actor, ClaimActor, EventActor
-from api.pagination import SortKey
+from api.pagination import SortKey, record_sort_keys
 from api.queries import FieldFilter, Relation, RelationFilter, ResourceSpec
 from schemas.envelopes import ActorDetailSchema, ActorListSchema
 from schemas.query import ActorQueryArgs
@@ -22,9 +22,7 @@ spec = ResourceSpec(
         "name": SortKey(Actor.name),
         "kind": SortKey(Actor.kind),
         "country": SortKey(Actor.country, null_low="", null_high="~~"),
-        "created_at": SortKey(Actor.created_at),
-        "updated_at": SortKey(Actor.updated_at),
-        "id": SortKey(Actor.id),
+        **record_sort_keys(Actor),
     },
     default_sort="name",
     filters=(

@@ -1,7 +1,7 @@
 """Claims: statements under uncertainty, with status, credibility, who asserts or denies them, and sources."""
 
 from api.models import Claim, ClaimActor, ClaimEvent, ClaimSource
-from api.pagination import SortKey
+from api.pagination import SortKey, record_sort_keys
 from api.queries import FieldFilter, Relation, RelationFilter, ResourceSpec
 from schemas.envelopes import ClaimDetailSchema, ClaimListSchema
 from schemas.query import ClaimQueryArgs
@@ -23,9 +23,7 @@ spec = ResourceSpec(
         "credibility": SortKey(Claim.credibility),
         "status": SortKey(Claim.status),
         "statement": SortKey(Claim.statement),
-        "created_at": SortKey(Claim.created_at),
-        "updated_at": SortKey(Claim.updated_at),
-        "id": SortKey(Claim.id),
+        **record_sort_keys(Claim),
     },
     default_sort="id",
     filters=(

@@ -1,7 +1,7 @@
 """Events: what happened, when and where, who took part, and which source says so."""
 
 from api.models import ClaimEvent, Event, EventActor, EventSource
-from api.pagination import SortKey
+from api.pagination import SortKey, record_sort_keys
 from api.queries import DateOverlapFilter, FieldFilter, Relation, RelationFilter, ResourceSpec
 from schemas.envelopes import EventDetailSchema, EventListSchema
 from schemas.query import EventQueryArgs
@@ -23,9 +23,7 @@ spec = ResourceSpec(
         "date": SortKey(Event.date_start, null_low="0000-00-00", null_high="9999-99-99"),
         "title": SortKey(Event.title),
         "type": SortKey(Event.type),
-        "created_at": SortKey(Event.created_at),
-        "updated_at": SortKey(Event.updated_at),
-        "id": SortKey(Event.id),
+        **record_sort_keys(Event),
     },
     default_sort="date",
     filters=(

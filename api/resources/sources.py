@@ -1,7 +1,7 @@
 """Sources: the documents the dataset rests on, graded for reliability."""
 
 from api.models import ClaimSource, EventSource, Source
-from api.pagination import SortKey
+from api.pagination import SortKey, record_sort_keys
 from api.queries import FieldFilter, Relation, RelationFilter, ResourceSpec
 from schemas.envelopes import SourceDetailSchema, SourceListSchema
 from schemas.query import SourceQueryArgs
@@ -24,9 +24,7 @@ spec = ResourceSpec(
         "title": SortKey(Source.title),
         "publisher": SortKey(Source.publisher, null_low="", null_high="~~"),
         "reliability": SortKey(Source.reliability),
-        "created_at": SortKey(Source.created_at),
-        "updated_at": SortKey(Source.updated_at),
-        "id": SortKey(Source.id),
+        **record_sort_keys(Source),
     },
     default_sort="id",
     filters=(
