@@ -12,9 +12,6 @@
 #
 # Scenarios a-f are the benchmark proper. CONTEXT=1 (default) adds reference rows:
 #   0   GET /ping on the bare app: an empty JSON body, no database (gunicorn's own ceiling here);
-#   x   the bare app on a copy of the database with an expression index
-#       ON event (COALESCE(date_start, '9999-99-99'), id) and the sentinel inlined in its SQL
-#       (NOT eventledger's SQL: what the page costs when an index serves the ORDER BY);
 #   s1  the bare app and s2 eventledger, on the shipped seed dataset (19 events).
 set -euo pipefail
 
@@ -24,9 +21,8 @@ cd "$ROOT"
 . .venv/bin/activate
 
 BENCH_DB="${BENCH_DB:-/tmp/eventledger-bench.sqlite3}"
-INDEXED_DB="${BENCH_DB%.sqlite3}-indexed.sqlite3"
 SEED_DB="${BENCH_DB%.sqlite3}-seed.sqlite3"
-PORT_BASE="${PORT_BASE:-8101}"     # uses PORT_BASE .. PORT_BASE+4
+PORT_BASE="${PORT_BASE:-8101}"     # uses PORT_BASE .. PORT_BASE+3
 WORKERS="${WORKERS:-2}"
 DURATION="${DURATION:-12}"
 WARMUP="${WARMUP:-3}"
@@ -45,22 +41,13 @@ if [ ! -f "$BENCH_DB" ]; then
     echo "Building dataset $BENCH_DB ..."
     python bench/make_dataset.py "$BENCH_DB"
 fi
-if [ "$CONTEXT" = 1 ] && [ ! -f "$INDEXED_DB" ]; then
-    python - "$BENCH_DB" "$INDEXED_DB" <<'PY'
-import sqlite3, sys
-source, target = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
-source.backup(target)
-target.execute("CREATE INDEX event_date_sort ON event (COALESCE(date_start, '9999-99-99'), id)")
-target.commit()
-PY
-fi
 if [ "$CONTEXT" = 1 ] && [ ! -f "$SEED_DB" ]; then
     DATABASE_URL="sqlite:///$SEED_DB" eventledger seed
 fi
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 waited=0
-while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }' && [ "$waited" -lt "$MAX_WAIT" ]; do
+while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l >= m) }' && [ "$waited" -lt "$MAX_WAIT" ]; do
     echo "load average $(load1) > $MAX_LOAD; waiting ($waited/${MAX_WAIT}s)"
     sleep 30
     waited=$((waited + 30))
@@ -94,17 +81,14 @@ start() {
 
 BARE_PORT=$PORT_BASE
 OURS_PORT=$((PORT_BASE + 1))
-WHATIF_PORT=$((PORT_BASE + 2))
-SEED_BARE_PORT=$((PORT_BASE + 3))
-SEED_OURS_PORT=$((PORT_BASE + 4))
+SEED_BARE_PORT=$((PORT_BASE + 2))
+SEED_OURS_PORT=$((PORT_BASE + 3))
 
 start bare "$BARE_PORT" bench.bare_app:app BENCH_DB="$BENCH_DB"
 start ours "$OURS_PORT" 'api:create_app()' DATABASE_URL="sqlite:///$BENCH_DB"
 if [ "$CONTEXT" = 1 ]; then
-    start whatif "$WHATIF_PORT" bench.bare_app:app BENCH_DB="$INDEXED_DB" BARE_INLINE_COALESCE=1
     start seed-bare "$SEED_BARE_PORT" bench.bare_app:app BENCH_DB="$SEED_DB"
     start seed-ours "$SEED_OURS_PORT" 'api:create_app()' DATABASE_URL="sqlite:///$SEED_DB"
-    wait_up "$WHATIF_PORT" /ping
     wait_up "$SEED_BARE_PORT" /ping
     wait_up "$SEED_OURS_PORT" /healthz
 fi
@@ -129,7 +113,6 @@ SCENARIOS+=(
     "f ours list type=accusation date_from=2023|$OURS$LIST&type=accusation&date_from=2023|200|"
 )
 [ "$CONTEXT" = 1 ] && SCENARIOS+=(
-    "x bare list, expression index (what-if)|http://127.0.0.1:$WHATIF_PORT$LIST|200|"
     "s1 bare list, seed data (19 events)|http://127.0.0.1:$SEED_BARE_PORT$LIST|200|"
     "s2 ours list, seed data (19 events)|http://127.0.0.1:$SEED_OURS_PORT$LIST|200|"
 )
