@@ -13,6 +13,7 @@ from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
 from api.resources import actors, claims, events, meta, resource_blueprint, sources
+from api.responses import ResponseCache
 from schemas.envelopes import ProblemSchema
 
 SPECS = {module.spec.name: module.spec for module in (events, actors, claims, sources)}
@@ -70,6 +71,7 @@ def create_app(config=None):
     errors.init_app(app)
 
     app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
+    app.extensions["eventledger.responses"] = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
     app.extensions["eventledger.cursors"] = CursorCodec(app.config["CURSOR_SECRET"])
     app.extensions["eventledger.api"] = api
 

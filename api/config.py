@@ -14,6 +14,7 @@ class Config:
     CURSOR_SECRET = os.environ.get("CURSOR_SECRET", "eventledger-public-cursor-key")
     CACHE_CONTROL = os.environ.get("CACHE_CONTROL", "public, max-age=60, stale-while-revalidate=300")
     RENDER_CACHE_SIZE = int(os.environ.get("RENDER_CACHE_SIZE", "200000"))
+    RESPONSE_CACHE_SIZE = int(os.environ.get("RESPONSE_CACHE_SIZE", "2048"))
 
     API_TITLE = "eventledger"
     API_VERSION = "1.0.0"

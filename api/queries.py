@@ -176,7 +176,7 @@ def list_page(spec, args, codec: CursorCodec, scope=None):
         values = codec.decode(args["cursor"], signature, len(order))
         query = query.where(keyset_condition(order, values))
     limit = args["limit"]
-    columns = {*cache_key_columns(spec.model), *(key.field for key, _ in order)}
+    columns = dict.fromkeys([*cache_key_columns(spec.model), *(key.field for key, _ in order)])
     rows = list(query.select(*columns).order_by(*order_by(order)).limit(limit + 1).dicts())
     next_cursor = None
     if len(rows) > limit:

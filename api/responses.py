@@ -1,11 +1,42 @@
 """Response helpers shared by every view: JSON bodies, conditional GETs, links."""
 
 import hashlib
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request
 
 JSON_MEDIA_TYPE = "application/json"
+
+
+CACHED_HEADERS = ("ETag", "Cache-Control", "Link", "Last-Modified")
+
+
+class ResponseCache:
+    """Finished GET bodies by (dataset revision, request): the same key the ETag is made of.
+
+    Within one revision a URL's answer cannot change, so a repeated request is served
+    after the revision lookup alone; a new revision simply stops matching old entries.
+    """
+
+    def __init__(self, max_size):
+        self.max_size = max_size
+        self._entries = OrderedDict()
+
+    def get(self, revision):
+        entry = self._entries.get((revision, request.full_path))
+        if entry is None:
+            return None
+        body, headers = entry
+        return json_response(body, headers=dict(headers))
+
+    def store(self, revision, response):
+        if response.status_code == 200:
+            headers = {name: value for name, value in response.headers.items() if name in CACHED_HEADERS}
+            self._entries[(revision, request.full_path)] = (response.get_data(), headers)
+            while len(self._entries) > self.max_size:
+                self._entries.popitem(last=False)
+        return response
 
 
 def json_response(body, status=200, headers=None):

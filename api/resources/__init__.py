@@ -69,6 +69,10 @@ def renderer():
     return current_app.extensions["eventledger.renderer"]
 
 
+def responses():
+    return current_app.extensions["eventledger.responses"]
+
+
 def ensure_exists(spec, record_id):
     """404 for an id that is not a slug (without a query) or names no record."""
     if not is_slug(record_id) or not spec.model.select().where(spec.model.id == record_id).exists():
@@ -79,7 +83,7 @@ def list_response(spec, args, scope=None, parent=None):
     """A page of `spec` records; `parent` (spec, id) scopes a related list and must exist."""
     revision = dataset_revision()
     etag = request_etag(revision)
-    cached = not_modified(etag, parent and partial(ensure_exists, *parent))
+    cached = not_modified(etag, parent and partial(ensure_exists, *parent)) or responses().get(revision)
     if cached:
         return cached
     if parent:
@@ -111,13 +115,13 @@ def list_response(spec, args, scope=None, parent=None):
     headers = caching_headers(etag)
     if next_link:
         headers["Link"] = f'<{next_link}>; rel="next"'
-    return json_response(body, headers=headers)
+    return responses().store(revision, json_response(body, headers=headers))
 
 
 def detail_response(spec, record_id, args):
     revision = dataset_revision()
     etag = request_etag(revision)
-    cached = not_modified(etag, partial(ensure_exists, spec, record_id))
+    cached = not_modified(etag, partial(ensure_exists, spec, record_id)) or responses().get(revision)
     if cached:
         return cached
     row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
@@ -131,7 +135,8 @@ def detail_response(spec, record_id, args):
         record = select_fields(record, set(args["fields"]) | included)
     headers = caching_headers(etag)
     headers["Last-Modified"] = row["updated_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")
-    return json_response(orjson.dumps({"data": record, "meta": {"dataset_revision": revision}}), headers=headers)
+    body = orjson.dumps({"data": record, "meta": {"dataset_revision": revision}})
+    return responses().store(revision, json_response(body, headers=headers))
 
 
 def resource_blueprint(spec, specs):
