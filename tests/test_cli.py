@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from shipped_data import SHIPPED_COUNTS, summary
+from helpers import SHIPPED_COUNTS, summary
 
 from api.db import database
 from api.models import ALL_MODELS, Actor, Claim, Event, Source, dataset_revision

@@ -5,21 +5,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
-from shipped_data import SHIPPED_COUNTS
-
-LISTS = ("/api/v1/events", "/api/v1/actors", "/api/v1/claims", "/api/v1/sources")
-RELATED = {
-    "events": ("actors", "sources", "claims"),
-    "claims": ("actors", "sources", "events"),
-    "actors": ("events", "claims"),
-    "sources": ("events", "claims"),
-}
-SEEDED_IDS = {
-    "events": "reuters-investigation-published",
-    "claims": "almaz-antey-subsidiary-developed-attack-drones",
-    "actors": "european-union",
-    "sources": "modern-warfare-newsletter",
-}
+from helpers import LISTS, RELATED, SEEDED_IDS, SHIPPED_COUNTS
 
 
 def seeded_paths():

@@ -4,19 +4,13 @@ import re
 from datetime import datetime
 
 import pytest
-from shipped_data import SHIPPED_COUNTS
+from helpers import RELATED, SHIPPED_COUNTS
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 LIST_KEYS = {"data", "meta", "links"}
 LIST_META_KEYS = {"count", "limit", "next_cursor", "dataset_revision"}
 LINKS_KEYS = {"self", "next"}
 RESOURCES = ("events", "actors", "claims", "sources")
-RELATED = {
-    "events": ("actors", "sources", "claims"),
-    "claims": ("actors", "sources", "events"),
-    "actors": ("events", "claims"),
-    "sources": ("events", "claims"),
-}
 # Fields every record of a resource carries in a list (owned links included, reverse relations not).
 LIST_FIELDS = {
     "events": {

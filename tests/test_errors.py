@@ -1,24 +1,11 @@
 """Every error is RFC 9457 problem+json that names what went wrong, and no input gives a 5xx."""
 
 import pytest
+from helpers import LISTS, RELATED, SEEDED_IDS
 
 PROBLEM = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
-LISTS = ("/api/v1/events", "/api/v1/actors", "/api/v1/claims", "/api/v1/sources")
-RELATED = {
-    "events": ("actors", "sources", "claims"),
-    "claims": ("actors", "sources", "events"),
-    "actors": ("events", "claims"),
-    "sources": ("events", "claims"),
-}
-# A record of each resource in the shipped dataset, for routes that need a real parent.
-SEEDED_IDS = {
-    "events": "reuters-investigation-published",
-    "claims": "almaz-antey-subsidiary-developed-attack-drones",
-    "actors": "european-union",
-    "sources": "modern-warfare-newsletter",
-}
 SINGULAR = {"events": "event", "claims": "claim", "actors": "actor", "sources": "source"}
 
 

@@ -1,6 +1,7 @@
 """Sparse fieldsets (`fields`) and embedded related records (`include`) on lists and details."""
 
 import pytest
+from helpers import get_ok
 
 API = "/api/v1"
 
@@ -95,12 +96,6 @@ RELATIONS = {
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def get_ok(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.get_data(as_text=True))
-    return response.get_json()
 
 
 def list_data(client, url):

@@ -10,17 +10,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import pytest
+from helpers import get_ok
 
 API = "/api/v1"
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def get_ok(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.get_data(as_text=True))
-    return response.get_json()
 
 
 def list_ids(client, url):

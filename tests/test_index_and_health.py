@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from shipped_data import SHIPPED_COUNTS
+from helpers import SHIPPED_COUNTS
 
 from api import create_app
 from api.db import database

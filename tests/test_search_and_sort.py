@@ -5,17 +5,12 @@ from functools import cmp_to_key
 from urllib.parse import urlencode
 
 import pytest
+from helpers import get_ok
 
 API = "/api/v1"
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def get_ok(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.get_data(as_text=True))
-    return response.get_json()
 
 
 def list_records(client, url):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from shipped_data import SHIPPED, SHIPPED_COUNTS
-from shipped_data import summary as shipped_summary
+from helpers import SHIPPED, SHIPPED_COUNTS
+from helpers import summary as shipped_summary
 
 from api.db import database
 from api.models import (

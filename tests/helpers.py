@@ -1,0 +1,38 @@
+"""What several test files share: the shipped dataset's size (read from the fixtures), the routes, small helpers."""
+
+from seed.loader import read_fixtures
+
+SHIPPED = read_fixtures()
+SHIPPED_COUNTS = {name: len(records) for name, records in SHIPPED.items()}
+
+
+def summary(kind):
+    """The `eventledger seed` summary after a first load ('created') or a repeat ('unchanged')."""
+    parts = []
+    for name, count in SHIPPED_COUNTS.items():
+        created, unchanged = (count, 0) if kind == "created" else (0, count)
+        parts.append(f"{name}: {created} created, 0 updated, {unchanged} unchanged")
+    return ", ".join(parts)
+
+
+LISTS = ("/api/v1/events", "/api/v1/actors", "/api/v1/claims", "/api/v1/sources")
+# The relations of each resource, as the API's related lists and `include` name them.
+RELATED = {
+    "events": ("actors", "sources", "claims"),
+    "claims": ("actors", "sources", "events"),
+    "actors": ("events", "claims"),
+    "sources": ("events", "claims"),
+}
+# A record of each resource in the shipped dataset, for routes that need a real parent.
+SEEDED_IDS = {
+    "events": "reuters-investigation-published",
+    "claims": "almaz-antey-subsidiary-developed-attack-drones",
+    "actors": "european-union",
+    "sources": "modern-warfare-newsletter",
+}
+
+
+def get_ok(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.get_data(as_text=True))
+    return response.get_json()
