@@ -36,3 +36,38 @@ def get_ok(client, url):
     response = client.get(url)
     assert response.status_code == 200, (url, response.get_data(as_text=True))
     return response.get_json()
+
+
+def check_each(cases, check):
+    """Run `check` on every case and report every failing case at once."""
+    failures = []
+    for case in cases:
+        try:
+            check(*case) if isinstance(case, tuple) else check(case)
+        except AssertionError as error:
+            failures.append(f"{case!r}: {error}")
+    assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures)
+
+
+def assert_bad_parameter(client, url, parameter):
+    response = client.get(url)
+    assert response.status_code == 400, (url, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 400
+    assert parameter in [error["parameter"] for error in body["errors"]]
+
+
+def source(record_id, **fields):
+    return {
+        "id": record_id,
+        "type": "press_report",
+        "title": f"source {record_id}",
+        "reliability": "C",
+        "reliability_rationale": "filler",
+        **fields,
+    }
+
+
+def actor(record_id, **fields):
+    return {"id": record_id, "name": f"actor {record_id}", "kind": "state", "description": "filler", **fields}

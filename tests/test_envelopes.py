@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 
 import pytest
-from helpers import RELATED, SHIPPED_COUNTS
+from helpers import RELATED, SHIPPED_COUNTS, check_each
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 LIST_KEYS = {"data", "meta", "links"}
@@ -30,17 +30,6 @@ LIST_FIELDS = {
         "created_at", "updated_at", "version",
     },
 }  # fmt: skip
-
-
-def check_each(cases, check):
-    """Run `check` on every case and report every failing case at once."""
-    failures = []
-    for case in cases:
-        try:
-            check(*case) if isinstance(case, tuple) else check(case)
-        except AssertionError as error:
-            failures.append(f"{case!r}: {error}")
-    assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures)
 
 
 def assert_bookkeeping(record):

@@ -1,7 +1,7 @@
 """Every error is RFC 9457 problem+json that names what went wrong, and no input gives a 5xx."""
 
 import pytest
-from helpers import LISTS, RELATED, SEEDED_IDS
+from helpers import LISTS, RELATED, SEEDED_IDS, check_each
 
 PROBLEM = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -35,17 +35,6 @@ def assert_names_parameter(body, parameter):
     for entry in entries:
         assert entry["location"] == "query"
         assert entry["messages"] and all(isinstance(m, str) and m for m in entry["messages"])
-
-
-def check_each(cases, check):
-    """Run `check` on every case and report every failing case at once (one app per test is costly)."""
-    failures = []
-    for case in cases:
-        try:
-            check(*case) if isinstance(case, tuple) else check(case)
-        except AssertionError as error:
-            failures.append(f"{case!r}: {error}")
-    assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures)
 
 
 # --- 400: each malformed parameter is named ------------------------------------------------

@@ -1,7 +1,7 @@
 """Sparse fieldsets (`fields`) and embedded related records (`include`) on lists and details."""
 
 import pytest
-from helpers import get_ok
+from helpers import assert_bad_parameter, get_ok
 
 API = "/api/v1"
 
@@ -108,15 +108,6 @@ def list_data(client, url):
 def records_by_id(client, resource):
     """Each record of a resource as its plain list shows it (no fields, no include)."""
     return {record["id"]: record for record in list_data(client, f"{API}/{resource}")}
-
-
-def assert_bad_parameter(client, url, parameter):
-    response = client.get(url)
-    assert response.status_code == 400, (url, response.get_data(as_text=True))
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == 400
-    assert parameter in [error["parameter"] for error in body["errors"]]
 
 
 def expected_links(records, resource, relation):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import pytest
-from helpers import get_ok
+from helpers import actor, get_ok, source
 
 API = "/api/v1"
 
@@ -53,30 +53,6 @@ def check_bad_parameters(client, resource, cases):
         if response.status_code != 400 or response.mimetype != "application/problem+json" or parameter not in named:
             mismatches.append(f"{query}: got {response.status_code} {response.mimetype}, errors naming {named}")
     assert not mismatches, "\n".join(mismatches)
-
-
-def assert_bad_parameter(client, url, parameter):
-    response = client.get(url)
-    assert response.status_code == 400, (url, response.get_data(as_text=True))
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == 400
-    assert parameter in [error["parameter"] for error in body["errors"]]
-
-
-def source(record_id, **fields):
-    return {
-        "id": record_id,
-        "type": "press_report",
-        "title": f"source {record_id}",
-        "reliability": "C",
-        "reliability_rationale": "filler",
-        **fields,
-    }
-
-
-def actor(record_id, **fields):
-    return {"id": record_id, "name": f"actor {record_id}", "kind": "state", "description": "filler", **fields}
 
 
 def event(record_id, actors, sources, **fields):

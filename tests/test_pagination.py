@@ -6,6 +6,7 @@ import time
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
+from helpers import actor, source
 
 API = "/api/v1"
 
@@ -89,21 +90,6 @@ def first_cursor(client, url):
     cursor = get_ok(client, url).get_json()["meta"]["next_cursor"]
     assert cursor
     return cursor
-
-
-def source(record_id, **fields):
-    return {
-        "id": record_id,
-        "type": "press_report",
-        "title": f"source {record_id}",
-        "reliability": "C",
-        "reliability_rationale": "filler",
-        **fields,
-    }
-
-
-def actor(record_id, **fields):
-    return {"id": record_id, "name": f"actor {record_id}", "kind": "state", "description": "filler", **fields}
 
 
 def event(record_id, date=None, title=None, type="accusation", actors=("a-1",), sources=("s-1",)):
