@@ -164,22 +164,55 @@ class Page:
     next_cursor: str | None
 
 
-def list_page(spec, args, codec: CursorCodec, scope=None):
-    """One page of a resource: a COUNT of all matches and a keyset SELECT of limit + 1 rows."""
+@dataclass
+class Listing:
+    """A filtered, ordered query of one resource: what a page and an export both walk."""
+
+    spec: ResourceSpec
+    query: object
+    order: list
+    signature: str
+
+    def columns(self):
+        """The narrow select of a page: the renderer's cache keys and the sort keys."""
+        return list(dict.fromkeys([*cache_key_columns(self.spec.model), *(key.field for key, _ in self.order)]))
+
+    def after(self, values):
+        """The rows strictly after the row whose sort-key values are `values`."""
+        return self.query.where(keyset_condition(self.order, values))
+
+    def cursor_for(self, codec, row):
+        return codec.encode(self.signature, cursor_values(self.order, row))
+
+
+def listing(spec, args, codec: CursorCodec, scope=None):
+    """The filtered query of `spec` in the asked order, resumed after `cursor` when one is given."""
     query = filtered(spec, args)
     if scope is not None:
         query = query.where(scope)
-    count = query.count()
     order = parse_sort(args.get("sort"), spec.default_sort, spec.sort_keys, spec.model.id)
-    signature = sort_signature(args.get("sort"), spec.default_sort)
+    result = Listing(spec, query, order, sort_signature(args.get("sort"), spec.default_sort))
     if args.get("cursor"):
-        values = codec.decode(args["cursor"], signature, len(order))
-        query = query.where(keyset_condition(order, values))
+        result.query = result.after(codec.decode(args["cursor"], result.signature, len(order)))
+    return result
+
+
+def list_page(spec, args, codec: CursorCodec, scope=None):
+    """One page of a resource: a COUNT of all matches and a keyset SELECT of limit + 1 rows."""
+    walk = listing(spec, args, codec, scope)
+    count = filtered_count(spec, args, scope)
     limit = args["limit"]
-    columns = dict.fromkeys([*cache_key_columns(spec.model), *(key.field for key, _ in order)])
-    rows = list(query.select(*columns).order_by(*order_by(order)).limit(limit + 1).dicts())
+    rows = list(walk.query.select(*walk.columns()).order_by(*order_by(walk.order)).limit(limit + 1).dicts())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = codec.encode(signature, cursor_values(order, rows[-1]))
+        next_cursor = walk.cursor_for(codec, rows[-1])
     return Page(rows, count, next_cursor)
+
+
+def filtered_count(spec, args, scope=None):
+    """How many records match the filters, whatever page is asked."""
+    query = filtered(spec, args)
+    if scope is not None:
+        query = query.where(scope)
+    return query.count()
