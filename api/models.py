@@ -179,5 +179,10 @@ def dataset_revision():
     return row[0] if row else 0
 
 
+def dataset_version(revision):
+    """The citable label of a revision: in the Dataset-Version header, export file names and the data package."""
+    return f"r{revision}"
+
+
 def bump_dataset_revision():
     DatasetState.update(revision=DatasetState.revision + 1, changed_at=utc_now()).where(DatasetState.id == 1).execute()
