@@ -12,8 +12,8 @@ from api.config import Config
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
-from api.resources import actors, claims, events, meta, resource_blueprint, sources
-from api.responses import ResponseCache
+from api.resources import actors, claims, events, meta, resource_blueprint, sources, timeline
+from api.responses import ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
 SPECS = {module.spec.name: module.spec for module in (events, actors, claims, sources)}
@@ -60,20 +60,23 @@ def create_app(config=None):
         app,
         origins=app.config["CORS_ORIGINS"],
         send_wildcard=app.config["CORS_ORIGINS"] == ["*"],
-        expose_headers=["ETag", "Link", "Last-Modified", "Cache-Control"],
+        expose_headers=["ETag", "Link", "Last-Modified", "Cache-Control", "Content-Disposition", "Dataset-Version"],
         max_age=86400,
     )
     api = EventledgerApi(app)
     for spec in SPECS.values():
         api.register_blueprint(resource_blueprint(spec, SPECS))
+    api.register_blueprint(timeline.blueprint)
     api.register_blueprint(meta.meta_blueprint(SPECS))
     app.register_blueprint(meta.docs_assets)
     errors.init_app(app)
+    app.after_request(add_dataset_version)
 
     app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
     app.extensions["eventledger.responses"] = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
     app.extensions["eventledger.cursors"] = CursorCodec(app.config["CURSOR_SECRET"])
     app.extensions["eventledger.api"] = api
+    app.extensions["eventledger.specs"] = SPECS
 
     from api import cli
 

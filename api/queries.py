@@ -124,6 +124,7 @@ class ResourceSpec:
     default_sort: str
     filters: tuple = ()
     relations: dict = field(default_factory=dict)
+    export_formats: tuple = ("csv", "ndjson", "json")
 
 
 def _escape_like(text):

@@ -4,12 +4,31 @@ import hashlib
 from collections import OrderedDict
 from urllib.parse import urlencode
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
+
+from api.models import dataset_revision, dataset_version
 
 JSON_MEDIA_TYPE = "application/json"
+DATASET_VERSION_HEADER = "Dataset-Version"
+
+CACHED_HEADERS = ("ETag", "Cache-Control", "Link", "Last-Modified", "Vary")
 
 
-CACHED_HEADERS = ("ETag", "Cache-Control", "Link", "Last-Modified")
+def current_revision():
+    """The dataset revision this request reads: looked up once, then shared by the view and its headers."""
+    if "dataset_revision" not in g:
+        g.dataset_revision = dataset_revision()
+    return g.dataset_revision
+
+
+def add_dataset_version(response):
+    """Every response names the dataset version it was read from, so what was pulled can be cited."""
+    try:
+        revision = current_revision()
+    except Exception:  # an unreachable database: /readyz reports it, the other answers go without the header
+        return response
+    response.headers[DATASET_VERSION_HEADER] = dataset_version(revision)
+    return response
 
 
 class ResponseCache:
@@ -43,9 +62,12 @@ def json_response(body, status=200, headers=None):
     return Response(body, status=status, mimetype=JSON_MEDIA_TYPE, headers=headers)
 
 
-def request_etag(revision):
-    """The ETag of this GET: the dataset revision and the exact request, without building the body."""
-    digest = hashlib.sha1(request.full_path.encode(), usedforsecurity=False).hexdigest()[:16]
+def request_etag(revision, variant=""):
+    """The ETag of this GET: the dataset revision and the exact request, without building the body.
+
+    `variant` names a representation chosen by content negotiation (an `Accept`-ed CSV export).
+    """
+    digest = hashlib.sha1((request.full_path + variant).encode(), usedforsecurity=False).hexdigest()[:16]
     return f'"r{revision}-{digest}"'
 
 

@@ -5,6 +5,36 @@ from marshmallow import fields
 from schemas.records import ActorSchema, ClaimSchema, EventSchema, SourceSchema, StrictSchema
 
 
+class FacetValueSchema(StrictSchema):
+    value = fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": ["string", "integer", "null"],
+            "description": "The value, as the matching filter takes it (an id for a related record); "
+            "null for records without one.",
+        },
+    )
+    label = fields.String(
+        allow_none=True,
+        metadata={"description": "The related record's name or title (relation facets), or how a value is spelt."},
+    )
+    count = fields.Integer(required=True, metadata={"description": "How many matching records have this value."})
+
+
+class FacetSchema(StrictSchema):
+    values = fields.List(
+        fields.Nested(FacetValueSchema),
+        required=True,
+        metadata={"description": "By count, highest first, then by value; null last among equal counts."},
+    )
+    truncated = fields.Boolean(required=True, metadata={"description": "True when values were left out by the cap."})
+    other_values = fields.Integer(required=True, metadata={"description": "How many values were left out."})
+    other_count = fields.Integer(
+        required=True, metadata={"description": "The sum of the counts of the values left out."}
+    )
+
+
 class ListMetaSchema(StrictSchema):
     count = fields.Integer(required=True, metadata={"description": "How many records match the filters in all pages."})
     limit = fields.Integer(required=True, metadata={"description": "Page size."})
@@ -13,6 +43,11 @@ class ListMetaSchema(StrictSchema):
     )
     dataset_revision = fields.Integer(
         required=True, metadata={"description": "Revision of the dataset the page was read from."}
+    )
+    facets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(FacetSchema),
+        metadata={"description": "With `facets`: per facet asked, the counts of its values over every page."},
     )
 
 

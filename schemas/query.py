@@ -14,6 +14,7 @@ from schemas.records import ActorSchema, ClaimSchema, EventSchema, SourceSchema,
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+FACET_LIMIT = 50
 OR_NOTE = " Repeat the parameter or give a comma-separated list to match any of several values."
 
 
@@ -61,6 +62,18 @@ def include_param(relations):
     )
 
 
+def facets_param(names, note=""):
+    return MultiValue(
+        fields.String(validate=validate.OneOf(names, error="Unknown facet '{input}'; one of: {choices}.")),
+        metadata={
+            "description": "Count the records matching the filters (all pages) per value of these fields, "
+            "in `meta.facets`: each value with its count (and the related record's name or title as `label`), "
+            f"highest count first, then by value, null last; at most {FACET_LIMIT} values per facet, with "
+            f"`truncated`, `other_values` and `other_count` for the rest.{note} One of: {', '.join(names)}."
+        },
+    )
+
+
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -80,7 +93,27 @@ class QueryArgs(StrictSchema):
         return data
 
 
+def format_param(formats):
+    return fields.String(
+        validate=validate.OneOf(formats),
+        metadata={
+            "description": "Export the whole result (every page, with the same filters, `q` and `sort`) as "
+            f"{', '.join(formats)}, streamed; `Accept: text/csv`, `application/x-ndjson`"
+            + (", `application/geo+json`" if "geojson" in formats else "")
+            + " does the same. An explicit `limit` caps the export, a `cursor` starts it after that page."
+        },
+    )
+
+
 class ListQueryArgs(QueryArgs):
+    format = format_param(["csv", "ndjson", "json"])
+    bom = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "CSV only: start with a UTF-8 byte order mark, so that Excel opens the file "
+            "by double-click with its accents and quotation marks intact."
+        },
+    )
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(1, MAX_LIMIT),
@@ -101,6 +134,7 @@ class ListQueryArgs(QueryArgs):
 
 
 class EventQueryArgs(ListQueryArgs):
+    format = format_param(["csv", "ndjson", "json", "geojson"])
     type = choices(vocab.EVENT_TYPES, "Event type.")
     actor = slugs("Events an actor takes part in (by actor id).")
     role = choices(vocab.EVENT_ROLES, "Actor role; with `actor`, the role of that actor.")
@@ -119,6 +153,11 @@ class EventQueryArgs(ListQueryArgs):
     sort = sort_param(["date", "title", "type", "created_at", "updated_at", "id"], "date")
     fields = fields_param(EventSchema)
     include = include_param(["actors", "sources", "claims"])
+    facets = facets_param(
+        ["type", "country", "date_precision", "year", "month", "actor", "role", "source", "claim"],
+        " `year` and `month` follow each event's precision: a year-precision event has no month (null),"
+        " `XXXX-09` counts under `XXXX-09` (no year), an undated event under null.",
+    )
 
 
 class ClaimQueryArgs(ListQueryArgs):
@@ -131,6 +170,7 @@ class ClaimQueryArgs(ListQueryArgs):
     sort = sort_param(["credibility", "status", "statement", "created_at", "updated_at", "id"], "id")
     fields = fields_param(ClaimSchema)
     include = include_param(["actors", "sources", "events"])
+    facets = facets_param(["status", "credibility", "actor", "stance", "source", "event"])
 
 
 class ActorQueryArgs(ListQueryArgs):
@@ -145,6 +185,7 @@ class ActorQueryArgs(ListQueryArgs):
     sort = sort_param(["name", "kind", "country", "created_at", "updated_at", "id"], "name")
     fields = fields_param(ActorSchema)
     include = include_param(["events", "claims"])
+    facets = facets_param(["kind", "country", "parent", "event", "claim"])
 
 
 class SourceQueryArgs(ListQueryArgs):
@@ -159,6 +200,7 @@ class SourceQueryArgs(ListQueryArgs):
     sort = sort_param(["published", "title", "publisher", "reliability", "created_at", "updated_at", "id"], "id")
     fields = fields_param(SourceSchema)
     include = include_param(["events", "claims"])
+    facets = facets_param(["type", "reliability", "publisher", "language", "event", "claim"])
 
 
 def detail_args(list_args):

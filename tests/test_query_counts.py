@@ -164,5 +164,6 @@ def test_detail_queries_do_not_grow_with_links_or_include(measure, resource, few
         sizes_few = sum(len(few_body["data"][name]) for name in relations.split(","))
         sizes_many = sum(len(many_body["data"][name]) for name in relations.split(","))
         assert sizes_many > sizes_few, (sizes_few, sizes_many)
-        assert few_count == many_count == included_count, (cold, few_count, many_count, included_count)
-        assert many_count <= ceilings[cold], (cold, many_count)
+        # Summaries come straight from their columns; `include` renders whole records, at a fixed extra cost.
+        assert few_count == many_count <= included_count, (cold, few_count, many_count, included_count)
+        assert included_count <= ceilings[cold], (cold, included_count)

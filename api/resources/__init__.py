@@ -7,16 +7,17 @@ the blueprint modules beside this file only describe their resource.
 from functools import partial
 
 import orjson
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 
 from api.errors import RecordNotFound
-from api.models import dataset_revision
+from api.exports import Export, export_content, export_file_name, negotiated_format
+from api.facets import list_facets
 from api.queries import list_page
 from api.rendering import select_fields
-from api.responses import caching_headers, json_response, not_modified, request_etag, url_with
+from api.responses import caching_headers, current_revision, json_response, not_modified, request_etag, url_with
 from schemas.envelopes import ProblemSchema
 from schemas.fields import is_slug
 from schemas.query import detail_args
@@ -46,6 +47,14 @@ LINK_HEADER = {
 }
 LAST_MODIFIED_HEADER = {"description": "When the record last changed.", "schema": {"type": "string"}}
 CACHE_CONTROL_HEADER = {"description": "Caching policy for this public dataset.", "schema": {"type": "string"}}
+DATASET_VERSION_HEADER = {
+    "description": "Version of the dataset the response was read from (`r` and the revision): cite it.",
+    "schema": {"type": "string"},
+}
+CONTENT_DISPOSITION_HEADER = {
+    "description": 'Exports only: `attachment; filename="eventledger-<resource>-<dataset version>.<format>"`.',
+    "schema": {"type": "string"},
+}
 
 
 def document_errors(blueprint, *statuses):
@@ -81,13 +90,19 @@ def ensure_exists(spec, record_id):
 
 def list_response(spec, args, scope=None, parent=None):
     """A page of `spec` records; `parent` (spec, id) scopes a related list and must exist."""
-    revision = dataset_revision()
-    etag = request_etag(revision)
-    cached = not_modified(etag, parent and partial(ensure_exists, *parent)) or responses().get(revision)
+    export = negotiated_format(spec, args)
+    revision = current_revision()
+    etag = request_etag(revision, export.name if export and not args.get("format") else "")
+    cached = not_modified(etag, parent and partial(ensure_exists, *parent)) or (
+        None if export else responses().get(revision)
+    )
     if cached:
+        cached.vary.add("Accept")
         return cached
     if parent:
         ensure_exists(*parent)
+    if export:
+        return export_response(spec, args, export, revision, etag, scope)
     page = list_page(spec, args, current_app.extensions["eventledger.cursors"], scope)
     entries = renderer().render(spec, page.rows)
     next_link = url_with(cursor=page.next_cursor) if page.next_cursor else None
@@ -98,6 +113,7 @@ def list_response(spec, args, scope=None, parent=None):
                 "limit": args["limit"],
                 "next_cursor": page.next_cursor,
                 "dataset_revision": revision,
+                **list_facets(spec, args, scope),
             },
             "links": {"self": request.url, "next": next_link},
         }
@@ -113,13 +129,26 @@ def list_response(spec, args, scope=None, parent=None):
         data = b"[" + b",".join(encoded for _, encoded in entries) + b"]"
     body = b'{"data":' + data + b"," + envelope_tail[1:]
     headers = caching_headers(etag)
+    headers["Vary"] = "Accept"
     if next_link:
         headers["Link"] = f'<{next_link}>; rel="next"'
     return responses().store(revision, json_response(body, headers=headers))
 
 
+def export_response(spec, args, export, revision, etag, scope):
+    """The whole result streamed in `export`'s format, as a download named after the dataset version."""
+    body = Export(spec, args, export, scope).body()
+    headers = caching_headers(etag)
+    headers["Vary"] = "Accept"
+    headers["Content-Disposition"] = f'attachment; filename="{export_file_name(spec, export, revision)}"'
+    content_type = export.media_type
+    if export.name == "csv":
+        content_type += "; charset=utf-8; header=present"
+    return Response(body, content_type=content_type, headers=headers)
+
+
 def detail_response(spec, record_id, args):
-    revision = dataset_revision()
+    revision = current_revision()
     etag = request_etag(revision)
     cached = not_modified(etag, partial(ensure_exists, spec, record_id)) or responses().get(revision)
     if cached:
@@ -144,13 +173,25 @@ def resource_blueprint(spec, specs):
     blueprint = ApiBlueprint(spec.name, spec.name, url_prefix=f"{API_PREFIX}/{spec.name}", description=spec.description)
     list_args, list_schema, detail_schema = spec.list_args, spec.list_schema, spec.detail_schema
     detail_arguments = detail_args(list_args)()
-    list_headers = {"ETag": ETAG_HEADER, "Link": LINK_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
-    detail_headers = {"ETag": ETAG_HEADER, "Last-Modified": LAST_MODIFIED_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+    list_headers = {
+        "ETag": ETAG_HEADER,
+        "Link": LINK_HEADER,
+        "Cache-Control": CACHE_CONTROL_HEADER,
+        "Dataset-Version": DATASET_VERSION_HEADER,
+        "Content-Disposition": CONTENT_DISPOSITION_HEADER,
+    }
+    detail_headers = {
+        "ETag": ETAG_HEADER,
+        "Last-Modified": LAST_MODIFIED_HEADER,
+        "Cache-Control": CACHE_CONTROL_HEADER,
+        "Dataset-Version": DATASET_VERSION_HEADER,
+    }
 
     @blueprint.route("")
     class Collection(MethodView):
         @blueprint.arguments(list_args(), location="query")
         @blueprint.response(200, list_schema, headers=list_headers)
+        @blueprint.doc(responses={200: {"content": export_content(spec)}})
         @document_errors(blueprint, 400)
         def get(self, args):
             return list_response(spec, args)
@@ -188,6 +229,7 @@ def _related_route(blueprint, spec, relation, specs, headers):
         f"List the {relation.target} of one {spec.singular}\n\nAccepts every parameter of the {relation.target} list."
     )
     get = document_errors(blueprint, 400, 404)(get)
+    get = blueprint.doc(responses={200: {"content": export_content(target)}})(get)
     get = blueprint.response(200, target_list_schema, headers=headers)(get)
     get = blueprint.arguments(target_args(), location="query")(get)
     view = type(f"{spec.singular.title()}{relation.name.title()}", (MethodView,), {"get": get})

@@ -26,6 +26,7 @@ spec = ResourceSpec(
         **record_sort_keys(Event),
     },
     default_sort="date",
+    export_formats=("csv", "ndjson", "json", "geojson"),
     filters=(
         FieldFilter("type", Event.type),
         FieldFilter("country", Event.country),

@@ -10,9 +10,8 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from api.db import database
 from api.errors import problem_response
-from api.models import dataset_revision
 from api.resources import API_PREFIX
-from api.responses import caching_headers, json_response, not_modified, request_etag
+from api.responses import caching_headers, current_revision, json_response, not_modified, request_etag
 from schemas.envelopes import ApiIndexSchema, HealthSchema, ProblemSchema
 
 docs_assets = FlaskBlueprint("docs_assets", __name__)
@@ -27,7 +26,7 @@ def meta_blueprint(specs):
         @blueprint.alt_response(304, description="Not modified.")
         def get(self):
             """List the resources, with links"""
-            revision = dataset_revision()
+            revision = current_revision()
             etag = request_etag(revision)
             cached = not_modified(etag)
             if cached:
@@ -42,6 +41,7 @@ def meta_blueprint(specs):
                 ],
                 "links": {
                     "openapi": url_for("api-docs.openapi_json"),
+                    "timeline": url_for("timeline.Timeline"),
                     "docs": url_for("api-docs.openapi_swagger_ui"),
                     "health": url_for("meta.Health"),
                     "ready": url_for("meta.Ready"),
