@@ -16,6 +16,7 @@ from peewee import PostgresqlDatabase
 
 from api.db import database
 from api.errors import BadParameter
+from api.facets import list_facets
 from api.models import dataset_revision, dataset_version
 from api.pagination import cursor_values, order_by
 from api.queries import filtered, listing
@@ -73,6 +74,11 @@ def negotiated_format(spec, args):
     if best in (None, "application/json"):
         return None
     return FORMATS[MEDIA_TYPES[best]]
+
+
+def check_csv_only(args, export):
+    if args.get("bom") and (export is None or export.name != "csv"):
+        raise BadParameter("bom", "A byte order mark is for CSV only: add format=csv or Accept: text/csv.")
 
 
 def csv_columns(spec):
@@ -184,6 +190,10 @@ class Export:
                 "CSV flattens every relation into `<name>_ids` and `<name>_<label>s` columns already; "
                 "use format=json or ndjson to embed whole related records.",
             )
+        if export.name in ("csv", "ndjson") and args.get("facets"):
+            raise BadParameter(
+                "facets", f"{export.name} has no place for facet counts; ask a JSON page or format=json or geojson."
+            )
         self.spec = spec
         self.args = args
         self.export = export
@@ -283,7 +293,8 @@ class Export:
 
     def _meta(self, count):
         revision = dataset_revision()
-        return {"count": count, "dataset_revision": revision, "dataset_version": dataset_version(revision)}
+        meta = {"count": count, "dataset_revision": revision, "dataset_version": dataset_version(revision)}
+        return meta | list_facets(self.spec, self.args, self.scope)
 
     def _count_without_coordinates(self):
         model = self.spec.model

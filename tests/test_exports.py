@@ -128,8 +128,19 @@ def test_include_embeds_whole_related_records_in_json_exports(client, seeded):
     assert expected[0]["actors"][0]["name"]
 
 
-def test_include_is_refused_for_csv(client, seeded):
+def test_parameters_an_export_cannot_honour_are_refused(client, seeded):
     assert_bad_parameter(client, f"{API}/events?format=csv&include=actors", "include")
+    assert_bad_parameter(client, f"{API}/events?format=csv&facets=type", "facets")
+    assert_bad_parameter(client, f"{API}/events?format=ndjson&facets=type", "facets")
+    assert_bad_parameter(client, f"{API}/events?bom=true", "bom")
+    assert_bad_parameter(client, f"{API}/events?format=json&bom=true", "bom")
+
+
+def test_json_exports_carry_the_facets_of_the_whole_result(client, seeded):
+    page = get_ok(client, f"{API}/claims?facets=status,credibility&status=alleged,disputed")
+    body = export(client, f"{API}/claims?facets=status,credibility&status=alleged,disputed&format=json").get_json()
+    assert body["meta"]["facets"] == page["meta"]["facets"]
+    assert body["meta"]["count"] == page["meta"]["count"]
 
 
 def test_an_explicit_limit_caps_an_export_and_a_cursor_resumes_it(client, seeded):

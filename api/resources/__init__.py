@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 
 from api.errors import RecordNotFound
-from api.exports import Export, export_content, export_file_name, negotiated_format
+from api.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.facets import list_facets
 from api.queries import list_page
 from api.rendering import select_fields
@@ -91,6 +91,7 @@ def ensure_exists(spec, record_id):
 def list_response(spec, args, scope=None, parent=None):
     """A page of `spec` records; `parent` (spec, id) scopes a related list and must exist."""
     export = negotiated_format(spec, args)
+    check_csv_only(args, export)
     revision = current_revision()
     etag = request_etag(revision, export.name if export and not args.get("format") else "")
     cached = not_modified(etag, parent and partial(ensure_exists, *parent)) or (
