@@ -4,7 +4,8 @@ from urllib.parse import urlparse
 
 from peewee import DatabaseProxy
 from playhouse.db_url import parse
-from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+from playhouse.pool import PooledSqliteDatabase
+from playhouse.postgres_ext import PooledPostgresqlExtDatabase
 
 database = DatabaseProxy()
 
@@ -32,7 +33,8 @@ def open_database(url):
         return db
     if scheme in ("postgres", "postgresql"):
         name = params.pop("database")
-        return PooledPostgresqlDatabase(name, max_connections=32, stale_timeout=300, **params)
+        # The Ext database can stream a query through a server-side cursor (exports use it).
+        return PooledPostgresqlExtDatabase(name, max_connections=32, stale_timeout=300, **params)
     raise ValueError(f"DATABASE_URL: unsupported scheme '{scheme}' (use sqlite:/// or postgresql://)")
 
 

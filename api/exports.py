@@ -1,24 +1,26 @@
 """Whole-result exports of a list as CSV, NDJSON, JSON or GeoJSON, streamed with flat memory.
 
 An export walks exactly the rows the same list would walk page by page (the same
-`listing`: filters, `q`, sort, and a starting cursor), in keyset batches, and
-writes each batch as soon as it is read: memory holds one batch, whatever the
-size of the result. The whole walk runs in one read-only transaction, so rows
+`listing`: filters, `q`, sort, and a starting cursor), reads them from one query
+in batches, and writes each batch as soon as it is read: memory holds one batch,
+whatever the size of the result. The whole walk runs in one read-only transaction, so rows
 changed while an export streams are neither missed nor repeated.
 """
 
 from dataclasses import dataclass
+from itertools import islice
 
 import orjson
 from flask import current_app, request, stream_with_context
 from marshmallow import fields as ma_fields
 from peewee import PostgresqlDatabase
+from playhouse.postgres_ext import ServerSide
 
 from api.db import database
 from api.errors import BadParameter
 from api.facets import list_facets
 from api.models import dataset_revision, dataset_version
-from api.pagination import cursor_values, order_by
+from api.pagination import order_by
 from api.queries import filtered, listing
 from api.rendering import select_fields
 from api.tabular import CsvLines
@@ -218,22 +220,23 @@ class Export:
             yield from chunks
 
     def _row_batches(self):
+        """The rows in batches, from ONE query read as it goes: a sort is done once, not per batch.
+
+        SQLite steps its cursor lazily; PostgreSQL needs a server-side cursor, which
+        psycopg2 otherwise fills with the whole result before the first row.
+        """
         walk = self.walk
         model = self.spec.model
         columns = list(dict.fromkeys([*model._meta.sorted_fields, *(key.field for key, _ in walk.order)]))
-        ordering = order_by(walk.order)
-        query = walk.query
-        remaining = self.cap
-        while remaining is None or remaining > 0:
-            size = BATCH_SIZE if remaining is None else min(BATCH_SIZE, remaining)
-            rows = list(query.select(*columns).order_by(*ordering).limit(size).dicts())
-            if rows:
-                yield rows
-            if len(rows) < size:
-                return
-            if remaining is not None:
-                remaining -= len(rows)
-            query = walk.after(cursor_values(walk.order, rows[-1]))
+        query = walk.query.select(*columns).order_by(*order_by(walk.order))
+        if self.cap is not None:
+            query = query.limit(self.cap)
+        if isinstance(database.obj, PostgresqlDatabase):
+            rows = ServerSide(query.dicts(), array_size=BATCH_SIZE)
+        else:
+            rows = query.dicts().iterator()
+        while batch := list(islice(rows, BATCH_SIZE)):
+            yield batch
 
     def _record_batches(self, relations=()):
         """Batches of (rows, [(record dict, its JSON bytes, or None when the dict was changed)])."""

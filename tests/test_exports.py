@@ -373,7 +373,9 @@ def test_geojson_of_the_shipped_dataset_is_empty_and_says_why(client, seeded):
 # --- streamed, in batches, with few queries ---------------------------------------------------
 
 
-def test_an_export_streams_batch_by_batch_instead_of_building_the_body(client, seeded, monkeypatch, count_queries):
+def test_an_export_streams_batch_by_batch_instead_of_building_the_body(
+    client, seeded, monkeypatch, count_queries, database_url
+):
     monkeypatch.setattr(exports, "BATCH_SIZE", 4)
     total = get_ok(client, f"{API}/events")["meta"]["count"]
     response = client.get(f"{API}/events?format=csv")
@@ -385,6 +387,11 @@ def test_an_export_streams_batch_by_batch_instead_of_building_the_body(client, s
     assert count_queries.count - before <= 1, "the header went out before the rows were read"
     first_batch = next(chunks)
     assert first_batch.count(b"\r\n") >= 4
+    if database_url.startswith("postgres"):
+        # psycopg2 would otherwise fetch the whole result before the first row: a server-side cursor is open.
+        from api.db import database
+
+        assert database.execute_sql("SELECT count(*) FROM pg_cursors").fetchone()[0] == 1
     after_first_batch = count_queries.count
     rest = list(chunks)
     assert len(rest) >= total // 4 - 1
