@@ -21,8 +21,8 @@ from api.models import Actor, Claim, Event, Source
 from api.queries import RelationFilter, filtered
 from schemas.query import FACET_LIMIT
 
-# SQL literals rather than bound parameters: an expression that is selected, grouped and ordered
-# by must read the same each time, which PostgreSQL checks on the statement text.
+# SQL literals rather than bound parameters: PostgreSQL accepts a selected or ordered expression
+# only if it is the grouped one, and to it two bound parameters are two different expressions.
 _ONE, _FOUR, _SEVEN = SQL("1"), SQL("4"), SQL("7")
 
 
@@ -50,8 +50,8 @@ def _grouped(query, value, count, label=None):
 class ColumnFacet:
     """The records grouped by an expression over their own row.
 
-    `label` is read from `join`, a (model, condition) left-joined to the records: how a
-    parent actor's name comes with its id.
+    `label`, one per group (its MIN), names or spells the value; `join`, a (model, condition)
+    left-joined to the records, brings it from another row, as a parent actor's name.
     """
 
     name: str
@@ -108,69 +108,68 @@ class LinkFacet:
         return query
 
 
+def _by_name(facets_of_resources):
+    return {resource: {item.name: item for item in facets} for resource, facets in facets_of_resources.items()}
+
+
 ParentActor = Actor.alias("parent_actor")
 
 # The facets of each list, by the name `facets=` takes (schemas/query.py lists the same names).
 # Event dates: `year` is that of every event whose year is known; `month` that of every event known
 # to the month or the day (`XXXX-09` when the year is unstated), and null for a year-precision or
 # undated event, which lies in no one month.
-def _by_name(facets_of_resources):
-    return {resource: {item.name: item for item in facets} for resource, facets in facets_of_resources.items()}
-
-
-FACETS = _by_name({
-    "events": (
-        ColumnFacet("type", Event.type),
-        ColumnFacet("country", Event.country),
-        ColumnFacet("date_precision", Event.date_precision),
-        ColumnFacet("year", fn.SUBSTR(Event.date_start, _ONE, _FOUR)),
-        ColumnFacet(
-            "month",
-            Case(None, [(Event.date_precision == SQL("'year'"), SQL("NULL"))], fn.SUBSTR(Event.date, _ONE, _SEVEN)),
+FACETS = _by_name(
+    {
+        "events": (
+            ColumnFacet("type", Event.type),
+            ColumnFacet("country", Event.country),
+            ColumnFacet("date_precision", Event.date_precision),
+            ColumnFacet("year", fn.SUBSTR(Event.date_start, _ONE, _FOUR)),
+            ColumnFacet(
+                "month",
+                Case(None, [(Event.date_precision == SQL("'year'"), SQL("NULL"))], fn.SUBSTR(Event.date, _ONE, _SEVEN)),
+            ),
+            LinkFacet("actor", "actors", label=Actor.name),
+            LinkFacet("role", "actors", attribute="role"),
+            LinkFacet("source", "sources", label=Source.title),
+            LinkFacet("claim", "claims", label=Claim.statement),
         ),
-        LinkFacet("actor", "actors", label=Actor.name),
-        LinkFacet("role", "actors", attribute="role"),
-        LinkFacet("source", "sources", label=Source.title),
-        LinkFacet("claim", "claims", label=Claim.statement),
-    ),
-    "claims": (
-        ColumnFacet("status", Claim.status),
-        ColumnFacet("credibility", Claim.credibility),
-        LinkFacet("actor", "actors", label=Actor.name),
-        LinkFacet("stance", "actors", attribute="stance"),
-        LinkFacet("source", "sources", label=Source.title),
-        LinkFacet("event", "events", label=Event.title),
-    ),
-    "actors": (
-        ColumnFacet("kind", Actor.kind),
-        ColumnFacet("country", Actor.country),
-        ColumnFacet("parent", Actor.parent, label=ParentActor.name, join=(ParentActor, Actor.parent == ParentActor.id)),
-        LinkFacet("event", "events", label=Event.title),
-        LinkFacet("claim", "claims", label=Claim.statement),
-    ),
-    "sources": (
-        ColumnFacet("type", Source.type),
-        ColumnFacet("reliability", Source.reliability),
-        # The `publisher` filter ignores case, so the facet does too; the label is one spelling of it.
-        ColumnFacet("publisher", fn.LOWER(Source.publisher), label=Source.publisher),
-        ColumnFacet("language", Source.language),
-        LinkFacet("event", "events", label=Event.title),
-        LinkFacet("claim", "claims", label=Claim.statement),
-    ),
-})
+        "claims": (
+            ColumnFacet("status", Claim.status),
+            ColumnFacet("credibility", Claim.credibility),
+            LinkFacet("actor", "actors", label=Actor.name),
+            LinkFacet("stance", "actors", attribute="stance"),
+            LinkFacet("source", "sources", label=Source.title),
+            LinkFacet("event", "events", label=Event.title),
+        ),
+        "actors": (
+            ColumnFacet("kind", Actor.kind),
+            ColumnFacet("country", Actor.country),
+            ColumnFacet(
+                "parent", Actor.parent, label=ParentActor.name, join=(ParentActor, Actor.parent == ParentActor.id)
+            ),
+            LinkFacet("event", "events", label=Event.title),
+            LinkFacet("claim", "claims", label=Claim.statement),
+        ),
+        "sources": (
+            ColumnFacet("type", Source.type),
+            ColumnFacet("reliability", Source.reliability),
+            # The `publisher` filter ignores case, so the facet does too; the label is one spelling of it.
+            ColumnFacet("publisher", fn.LOWER(Source.publisher), label=Source.publisher),
+            ColumnFacet("language", Source.language),
+            LinkFacet("event", "events", label=Event.title),
+            LinkFacet("claim", "claims", label=Claim.statement),
+        ),
+    }
+)
 
 
 def facet(spec, name, args, scope=None):
     """One facet of the filtered list: a single query."""
     definition = FACETS[spec.name][name]
     rows = list(definition.query(spec, args, scope).dicts())
-    labelled = definition.label is not None
-    values = []
-    for row in rows:
-        entry = {"value": row["value"], "label": row["label"], "count": row["count"]}
-        if not labelled:
-            del entry["label"]
-        values.append(entry)
+    fields = ("value", "label", "count") if definition.label is not None else ("value", "count")
+    values = [{field: row[field] for field in fields} for row in rows]
     groups = rows[0]["groups"] if rows else 0
     # PostgreSQL sums integers as numeric.
     total = int(rows[0]["total"]) if rows else 0

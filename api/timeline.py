@@ -7,9 +7,9 @@ every interval, since the year a year period needs is what it lacks; an undated 
 the period null. A claim has no date of its own: it sits in the period of each matching event
 it belongs to, once per period.
 
-Whatever the number of periods, a timeline costs three queries: the events (each period's count
-by a window over the groups, and its first `per_period` items by ROW_NUMBER), the same for the
-claims, and the number of distinct claims.
+Whatever the number of periods, a timeline costs three queries besides the revision lookup: the
+events (each period's count by a window over the period, and its first `per_period` items by
+ROW_NUMBER), the same for the claims, and the number of distinct claims.
 """
 
 from dataclasses import dataclass
@@ -27,7 +27,8 @@ INTERVAL_LENGTHS = {"year": 4, "month": 7, "day": 10}
 
 
 def period_expression(model, interval):
-    # Literals, not parameters: PostgreSQL matches the partition and GROUP BY expressions by their text.
+    # Literals, not bound parameters: in a grouped query PostgreSQL accepts a selected or partition
+    # expression only if it is the grouped one, and two bound parameters are two expressions to it.
     cut = fn.SUBSTR(model.date, SQL("1"), SQL(str(INTERVAL_LENGTHS[interval])))
     # date_start is null exactly for XXXX-MM dates and undated events, which keep their date (or null).
     return Case(None, [(model.date_start.is_null(), model.date)], cut)
@@ -116,7 +117,11 @@ def timeline(spec, claim_spec, args, event_columns, claim_columns):
 
     def period_of(key):
         if key not in periods:
-            periods[key] = {**describe_period(key), "events": {"count": 0, "items": []}, "claims": {"count": 0, "items": []}}
+            periods[key] = {
+                **describe_period(key),
+                "events": {"count": 0, "items": []},
+                "claims": {"count": 0, "items": []},
+            }
         return periods[key]
 
     for name, rows, columns in (
