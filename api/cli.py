@@ -1,7 +1,9 @@
-"""The `eventledger` command group (also `flask --app api ...`): init-db, seed, serve."""
+"""The `eventledger` command group (also `flask --app api ...`): init-db, seed, serve, export."""
 
 import multiprocessing
 import os
+import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -88,6 +90,53 @@ def serve_command(host, port, workers):
     Server().run()
 
 
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--zip",
+    "as_zip",
+    is_flag=True,
+    help="Write one archive, DIRECTORY/eventledger-r<revision>.zip (the bytes GET /api/v1/dataset.zip serves).",
+)
+@click.option("--force", is_flag=True, help="Write into DIRECTORY even if it is not empty, replacing package files.")
+@with_appcontext
+def export_command(directory, as_zip, force):
+    """Write the dataset as a Frictionless data package: DIRECTORY/datapackage.json and DIRECTORY/data/*.csv."""
+    from api import datapackage
+
+    if directory.is_dir() and any(directory.iterdir()) and not force:
+        raise click.BadParameter(
+            f"'{directory}' is not empty; pass --force to write the package into it anyway.", param_hint="'DIRECTORY'"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    with database.connection_context(), datapackage.snapshot() as snap:
+        counts = datapackage.row_counts()
+        # The bar goes to stderr, and only animates on a terminal: piped or logged, click prints its label once.
+        with click.progressbar(
+            length=sum(counts.values()),
+            label=f"Exporting {snap.version}",
+            file=sys.stderr,
+            item_show_func=lambda table: table.path if table else None,
+        ) as bar:
+
+            def progress(rows, table):
+                bar.update(rows, table)
+
+            if as_zip:
+                written = [directory / datapackage.archive_name(snap.revision)]
+                with open(written[0], "wb") as archive:
+                    for chunk in datapackage.zip_chunks(snap, progress):
+                        archive.write(chunk)
+            else:
+                written = datapackage.write_directory(snap, directory, progress)
+    for table in datapackage.tables():
+        click.echo(f"{table.path}: {counts[table.name]} rows")
+    click.echo(
+        f"Wrote eventledger {snap.version} ({len(counts)} tables, {sum(counts.values())} rows): "
+        + ", ".join(str(path) for path in written)
+    )
+
+
 def init_app(app):
-    for command in (init_db_command, seed_command, serve_command):
+    for command in (init_db_command, seed_command, serve_command, export_command):
         app.cli.add_command(command)

@@ -45,6 +45,8 @@ def meta_blueprint(specs):
                     "docs": url_for("api-docs.openapi_swagger_ui"),
                     "health": url_for("meta.Health"),
                     "ready": url_for("meta.Ready"),
+                    "datapackage": url_for("package.DataPackage"),
+                    "data_dictionary": url_for("package.DataDictionary"),
                 },
             }
             return json_response(orjson.dumps(body), headers=caching_headers(etag))
