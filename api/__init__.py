@@ -12,7 +12,7 @@ from api.config import Config
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
-from api.resources import actors, claims, events, meta, resource_blueprint, sources, timeline
+from api.resources import actors, claims, events, meta, package, resource_blueprint, sources, timeline
 from api.responses import ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
@@ -24,7 +24,10 @@ OPENAPI_INFO = {
         "in which every record traces to a verbatim excerpt of its source and nothing is more "
         "certain than the source says. Lists use cursor pagination (`meta.next_cursor`, `Link` header); "
         "every GET carries an ETag and answers 304 to a matching If-None-Match; errors are RFC 9457 "
-        "problem+json."
+        "problem+json. The whole dataset is a citable Frictionless "
+        "[data package](/api/v1/datapackage.json), downloadable as [CSV in one zip](/api/v1/dataset.zip) "
+        "(or written by `eventledger export DIR`), and described field by field, with every vocabulary, "
+        "in the [data dictionary](/docs/data-dictionary)."
     ),
     "license": {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"},
 }
@@ -68,6 +71,7 @@ def create_app(config=None):
         api.register_blueprint(resource_blueprint(spec, SPECS))
     api.register_blueprint(timeline.blueprint)
     api.register_blueprint(meta.meta_blueprint(SPECS))
+    api.register_blueprint(package.package_blueprint())
     app.register_blueprint(meta.docs_assets)
     errors.init_app(app)
     app.after_request(add_dataset_version)

@@ -169,8 +169,14 @@ ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState)
 
 
 def create_tables():
+    """Create what is missing: tables, then the full-text search index of each resource's text columns."""
+    # Imported here: the resource specs that name the searchable columns import these models.
+    from api import SPECS
+    from api.search import create_search_indexes
+
     database.create_tables(ALL_MODELS, safe=True)
     DatasetState.insert(id=1, revision=0).on_conflict_ignore().execute()
+    create_search_indexes(SPECS.values())
 
 
 def dataset_revision():

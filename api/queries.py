@@ -8,7 +8,7 @@ and one keyset-paginated SELECT for any resource.
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from peewee import OP, SQL, Expression, NodeList, Value, fn
+from peewee import fn
 
 from api.pagination import (
     CursorCodec,
@@ -19,6 +19,7 @@ from api.pagination import (
     sort_signature,
 )
 from api.rendering import cache_key_columns
+from api.search import sort_choices, text_search
 
 
 @dataclass(frozen=True)
@@ -127,31 +128,13 @@ class ResourceSpec:
     export_formats: tuple = ("csv", "ndjson", "json")
 
 
-def _escape_like(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_condition(spec, q):
-    """Every word of `q` must occur, case-insensitively, in at least one text column."""
-    condition = None
-    for word in q.split():
-        pattern = f"%{_escape_like(word.lower())}%"
-        matches_word = None
-        for column in spec.text_columns:
-            test = Expression(fn.LOWER(column), OP.ILIKE, NodeList((Value(pattern), SQL("ESCAPE '\\'"))))
-            matches_word = test if matches_word is None else matches_word | test
-        condition = matches_word if condition is None else condition & matches_word
-    return condition
-
-
-def filtered(spec, args):
+def filtered(spec, args, search=None):
+    """The records matching every filter and `q`; `search` is the listing's own, whose relevance it sorts by."""
     query = spec.model.select()
     for item in spec.filters:
         query = item.apply(query, args, spec)
     if args.get("q"):
-        condition = search_condition(spec, args["q"])
-        if condition is not None:
-            query = query.where(condition)
+        query = (search or text_search(spec, args)).apply(query)
     if "updated_since" in args:
         since = args["updated_since"].astimezone(UTC).replace(tzinfo=None)
         query = query.where(spec.model.updated_at >= since)
@@ -188,11 +171,13 @@ class Listing:
 
 def listing(spec, args, codec: CursorCodec, scope=None):
     """The filtered query of `spec` in the asked order, resumed after `cursor` when one is given."""
-    query = filtered(spec, args)
+    search = text_search(spec, args)
+    query = filtered(spec, args, search)
     if scope is not None:
         query = query.where(scope)
-    order = parse_sort(args.get("sort"), spec.default_sort, spec.sort_keys, spec.model.id)
-    result = Listing(spec, query, order, sort_signature(args.get("sort"), spec.default_sort))
+    sort_keys, default_sort = sort_choices(spec, args, search)
+    order = parse_sort(args.get("sort"), default_sort, sort_keys, spec.model.id)
+    result = Listing(spec, query, order, sort_signature(args.get("sort"), default_sort))
     if args.get("cursor"):
         result.query = result.after(codec.decode(args["cursor"], result.signature, len(order)))
     return result

@@ -10,7 +10,7 @@ class FacetValueSchema(StrictSchema):
         required=True,
         allow_none=True,
         metadata={
-            "type": ["string", "integer", "null"],
+            "type": ["string", "integer"],
             "description": "The value, as the matching filter takes it (an id for a related record); "
             "null for records without one.",
         },

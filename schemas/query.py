@@ -33,13 +33,15 @@ def choices(values, description):
 
 
 def sort_param(keys, default):
+    keys = [*keys, "relevance"]
     allowed = [*keys, *(f"-{key}" for key in keys)]
     return MultiValue(
         fields.String(validate=validate.OneOf(allowed)),
         validate=validate.Length(max=3),
         metadata={
             "description": f"Sort order: up to three of {', '.join(keys)}; prefix `-` for descending. "
-            f"Default `{default}`. Ties are broken by id."
+            f"Default `{default}`, or `relevance` when `q` is given. Ties are broken by id. `relevance` (only "
+            "with `q`) puts the best match first, `-relevance` last."
         },
     )
 
@@ -125,7 +127,12 @@ class ListQueryArgs(QueryArgs):
     )
     q = fields.String(
         validate=validate.Length(min=1, max=200),
-        metadata={"description": "Full-text search: every word must appear in one of the record's text fields."},
+        metadata={
+            "description": "Full-text search: every word must match a word of the record's text fields, or its "
+            "beginning (`drone` finds `drones`), regardless of case and of English word endings. "
+            "Punctuation and operators are plain text. Without `sort`, results come best match first; each "
+            "record then carries `match`, its rank and a highlighted snippet."
+        },
     )
     updated_since = fields.AwareDateTime(
         format="iso",

@@ -63,6 +63,31 @@ def link_list(schema_name, description):
     return fields.List(fields.Nested(schema_name), dump_only=True, metadata={"description": description})
 
 
+class MatchSchema(StrictSchema):
+    rank = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Relevance to `q`, higher is better: comparable between the records of one search only "
+            "(the scale depends on the database and the dataset)."
+        },
+    )
+    snippet = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Where the record matches: an excerpt of its text fields, HTML-escaped, with the "
+            "matching words in `<mark>` elements, and `…` where text is left out. Safe to insert as HTML."
+        },
+    )
+
+
+def match_field():
+    return fields.Nested(
+        MatchSchema,
+        dump_only=True,
+        metadata={"description": "How the record matches `q`: only in lists requested with `q`, on every record."},
+    )
+
+
 # --- Sources -----------------------------------------------------------------
 
 
@@ -114,6 +139,7 @@ class SourceSchema(BookkeepingSchema, SourceFields, IdentifiedSchema):
     published_precision = text(vocab.describe(vocab.DATE_PRECISIONS), dump_only=True, allow_none=True)
     events = link_list("SourceEventLinkSchema", "Events this source supports, with the excerpt.")
     claims = link_list("SourceClaimLinkSchema", "Claims this source bears on, with its stance and the excerpt.")
+    match = match_field()
 
 
 class SourceInput(SourceFields):
@@ -138,6 +164,7 @@ class ActorFields(StrictSchema):
 class ActorSchema(BookkeepingSchema, ActorFields, IdentifiedSchema):
     events = link_list("ActorEventLinkSchema", "Events the actor takes part in, with its role.")
     claims = link_list("ActorClaimLinkSchema", "Claims the actor takes a stance on, with the stance.")
+    match = match_field()
 
     @pre_dump
     def decode_aliases(self, row, **_kwargs):
@@ -203,6 +230,7 @@ class EventSchema(BookkeepingSchema, EventFields, IdentifiedSchema):
     actors = link_list("EventActorLinkSchema", "Actors with their role in the event.")
     sources = link_list("EventSourceLinkSchema", "Sources with the verbatim excerpt that supports the event.")
     claims = link_list("EventClaimLinkSchema", "Claims that belong to the event.")
+    match = match_field()
 
     @pre_dump
     def nest_location(self, row, **_kwargs):
@@ -247,6 +275,7 @@ class ClaimSchema(BookkeepingSchema, ClaimFields, IdentifiedSchema):
     actors = link_list("ClaimActorLinkSchema", "Actors with their stance on the claim.")
     sources = link_list("ClaimSourceLinkSchema", "Sources with their stance and the verbatim excerpt.")
     events = link_list("ClaimEventLinkSchema", "Events the claim belongs to.")
+    match = match_field()
 
 
 class ClaimActorInput(StrictSchema):

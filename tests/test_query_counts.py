@@ -167,3 +167,32 @@ def test_detail_queries_do_not_grow_with_links_or_include(measure, resource, few
         # Summaries come straight from their columns; `include` renders whole records, at a fixed extra cost.
         assert few_count == many_count <= included_count, (cold, few_count, many_count, included_count)
         assert included_count <= ceilings[cold], (cold, included_count)
+
+
+# (path, q matching every record of the list, include)
+SEARCHES = [
+    ("/api/v1/events", "happened", "actors,sources,claims"),
+    ("/api/v1/claims", "claim", "actors,sources,events"),
+    ("/api/v1/actors", "actor", "events,claims"),
+    ("/api/v1/sources", "report", "events,claims"),
+    ("/api/v1/actors/act-01/events", "happened", "actors"),
+]
+
+
+@pytest.mark.parametrize(("path", "q", "include"), SEARCHES, ids=[case[0] for case in SEARCHES])
+def test_a_search_costs_one_query_more_whatever_the_page_size(measure, path, q, include):
+    """The snippets and ranks of a page come from one query; matching and ranking cost none extra."""
+    for cold in (True, False):
+        plain, _ = measure(f"{path}?limit=50", cold)
+        small, small_body = measure(f"{path}?q={q}&limit=1", cold)
+        large, large_body = measure(f"{path}?q={q}&limit=50", cold)
+        large_inc, large_inc_body = measure(f"{path}?q={q}&limit=50&include={include}", cold)
+        small_inc, _ = measure(f"{path}?q={q}&limit=1&include={include}", cold)
+        assert len(small_body["data"]) == 1
+        assert len(large_body["data"]) == large_body["meta"]["count"] > 1
+        assert all(record["match"]["snippet"] for record in large_body["data"] + large_inc_body["data"])
+        assert small == large and small_inc == large_inc, (cold, small, large, small_inc, large_inc)
+        if cold:
+            assert large == plain + 1, (plain, large)
+        else:
+            assert large <= plain + 1, (plain, large)

@@ -250,27 +250,28 @@ def test_every_word_must_appear_each_in_any_column(texts):
     check_searches(texts, "sources", [("annual quimby acme accurate", ["s-plain"]), ("annual percent", [])])
 
 
-def test_search_words_match_inside_longer_words(texts):
+def test_search_words_match_the_beginning_of_longer_words(texts):
     assert sorted(search(texts, "events", "fact")) == ["e-split", "e-title"]
     assert sorted(search(texts, "claims", "drone")) == ["c-statement"]  # "drones"
+    # Full-text search matches words and their beginnings, not any substring as LIKE did.
+    assert search(texts, "events", "actory") == []
+    assert search(texts, "events", "rone") == []
 
 
-def test_like_wildcards_in_q_are_literal(texts):
+def test_punctuation_in_q_separates_words_and_is_never_syntax(texts):
+    """Punctuation is plain text that separates words; a word of several parts is a phrase."""
     check_searches(
         texts,
         "events",
         [
-            ("%", ["e-percent"]),
             ("50%", ["e-percent"]),
-            ("%%", []),
-            ("5%", []),  # would match "50%" if % were a wildcard
-            ("_", ["e-underscore"]),
+            ("5%", ["e-percent"]),  # "5" begins "50"
             ("code_name", ["e-underscore"]),
-            ("e_n", ["e-underscore"]),
-            ("o_e", []),  # as a wildcard it would match "opens", "code", ...
-            ("d%y", []),  # as a wildcard it would match "Delivery"
-            ("code%name", []),
-            ("drone %", []),
+            ("code%name", ["e-underscore"]),  # the phrase "code name", whatever separates the two
+            ("e_n", []),  # no word "e" followed by a word beginning with "n"
+            ("o_e", []),
+            ("d%y", []),
+            ("drone %", ["e-split", "e-summary", "e-title"]),  # "%" holds no word: only "drone" counts
         ],
     )
     check_searches(
@@ -279,14 +280,15 @@ def test_like_wildcards_in_q_are_literal(texts):
         [
             ("100%", ["s-percent"]),
             ("stats_office", ["s-percent"]),
-            ("s_o", ["s-percent"]),
-            ("a_n", []),  # as a wildcard it would match "Annual"
-            ("\\", ["s-backslash"]),
+            ("office_stats", []),  # a phrase: its words in this order
+            ("annual_drones", []),  # both words are in s-plain, but not side by side
+            ("annual_report", ["s-plain"]),
             ("c:\\temp\\files", ["s-backslash"]),
-            ("\\%", []),
-            ("\\_", []),
+            ("temp\\files", ["s-backslash"]),
         ],
     )
+    for q in ("%", "%%", "_", "\\", "\\%", "\\_"):  # nothing to search for: a 400, not every record
+        assert_bad_parameter(texts, f"{API}/events?{urlencode({'q': q})}", "q")
 
 
 def test_search_combines_with_filters_and_sort(texts):

@@ -18,6 +18,7 @@ from api.facets import list_facets
 from api.queries import list_page
 from api.rendering import select_fields
 from api.responses import caching_headers, current_revision, json_response, not_modified, request_etag, url_with
+from api.search import add_matches
 from schemas.envelopes import ProblemSchema
 from schemas.fields import is_slug
 from schemas.query import detail_args
@@ -119,12 +120,14 @@ def list_response(spec, args, scope=None, parent=None):
             "links": {"self": request.url, "next": next_link},
         }
     )
-    if args.get("include") or args.get("fields"):
+    if args.get("include") or args.get("fields") or args.get("q"):
         records = [dict(record) for record, _ in entries]
         for relation_name in args.get("include", []):
             renderer().embed(spec, records, relation_name, full=True)
         if args.get("fields"):
             records = [select_fields(record, set(args["fields"]) | set(args.get("include", []))) for record in records]
+        if args.get("q"):
+            add_matches(spec, args, records)
         data = orjson.dumps(records)
     else:
         data = b"[" + b",".join(encoded for _, encoded in entries) + b"]"
