@@ -58,8 +58,9 @@ def seed_command(data_dir):
 @click.option("--host", default=None, help="Address to bind (default HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default PORT or 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default WEB_CONCURRENCY or 2 x cores).")
+@click.option("--threads", type=int, default=None, help="Threads per worker (default GUNICORN_THREADS or 4).")
 @with_appcontext
-def serve_command(host, port, workers):
+def serve_command(host, port, workers, threads):
     """Serve the API with gunicorn, creating and seeding the database on first start."""
     from gunicorn.app.base import BaseApplication
 
@@ -75,6 +76,10 @@ def serve_command(host, port, workers):
     options = {
         "bind": f"{host or app.config['HOST']}:{port or app.config['PORT']}",
         "workers": workers or int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())),
+        # Threads, not sync workers: a streamed export of a large dataset runs for minutes, which a sync
+        # worker would be killed for (its heartbeat stops while it serves), and it would hold a whole process.
+        "worker_class": "gthread",
+        "threads": threads or int(os.environ.get("GUNICORN_THREADS", 4)),
         "accesslog": "-",
         "limit_request_line": 0,  # api.errors enforces the URL limit with a problem+json 414
     }

@@ -23,6 +23,7 @@ from api.models import dataset_revision, dataset_version
 from api.pagination import order_by
 from api.queries import filtered, listing
 from api.rendering import select_fields
+from api.search import add_matches
 from api.tabular import CsvLines
 
 BATCH_SIZE = 1000
@@ -30,6 +31,8 @@ LIST_SEPARATOR = "; "
 # Excerpts and statements are sentences that may hold "; " themselves: one per line inside the cell instead.
 TEXT_SEPARATOR = "\n"
 SENTENCE_ATTRIBUTES = ("excerpt", "statement")
+# A search match's rank and HTML snippet belong to a search result, not to a spreadsheet of records.
+CSV_LEFT_OUT = ("match",)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def csv_columns(spec):
     """
     columns = []
     for name, field in spec.schema.dump_fields.items():
+        if name in CSV_LEFT_OUT:
+            continue
         if name in spec.relations:
             columns += _relation_columns(spec, name)
         elif isinstance(field, ma_fields.Nested):
@@ -238,13 +243,18 @@ class Export:
         while batch := list(islice(rows, BATCH_SIZE)):
             yield batch
 
-    def _record_batches(self, relations=()):
-        """Batches of (rows, [(record dict, its JSON bytes, or None when the dict was changed)])."""
+    def _record_batches(self, relations=(), matches=True):
+        """Batches of (rows, [(record dict, its JSON bytes, or None when the dict was changed)]).
+
+        Records are those of the list's pages: with `q`, each carries its `match` (rank and
+        snippet), read in one query per batch.
+        """
         wanted = set(self.args.get("fields") or ())
         included = list(self.args.get("include") or ())
+        matches = matches and bool(self.args.get("q"))
         for rows in self._row_batches():
             entries = self.renderer.render(self.spec, rows, complete=True, remember=False, links=not relations)
-            if not (included or wanted or relations):
+            if not (included or wanted or relations or matches):
                 yield rows, entries
                 continue
             records = [dict(record) for record, _ in entries]
@@ -254,6 +264,8 @@ class Export:
                 self.renderer.embed(self.spec, records, relation_name, full=False)
             if wanted:
                 records = [select_fields(record, wanted | set(included)) for record in records]
+            if matches:
+                add_matches(self.spec, self.args, records)
             yield rows, [(record, None) for record in records]
 
     def _csv(self):
@@ -267,7 +279,7 @@ class Export:
             for relation_name in self.spec.relations
             if {column for column, _ in _relation_columns(self.spec, relation_name)} & names
         ]
-        for _, batch in self._record_batches(relations):
+        for _, batch in self._record_batches(relations, matches=False):
             yield encoder.lines([getter(record) for _, getter in columns] for record, _ in batch)
 
     def _ndjson(self):
@@ -281,7 +293,9 @@ class Export:
             separator = b"," if count else b""
             yield separator + b",".join(encoded or orjson.dumps(record) for record, encoded in batch)
             count += len(batch)
-        yield b"]," + orjson.dumps({"meta": self._meta(count)})[1:]
+        meta = {"count": count, "limit": self.cap, "next_cursor": None, **self._meta(count)}
+        links = {"self": request.url, "next": None}
+        yield b"]," + orjson.dumps({"meta": meta, "links": links})[1:]
 
     def _geojson(self):
         yield b'{"type":"FeatureCollection","features":['

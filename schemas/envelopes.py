@@ -37,12 +37,20 @@ class FacetSchema(StrictSchema):
 
 class ListMetaSchema(StrictSchema):
     count = fields.Integer(required=True, metadata={"description": "How many records match the filters in all pages."})
-    limit = fields.Integer(required=True, metadata={"description": "Page size."})
+    limit = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Page size; for a `format=json` export, its explicit cap, or null for all records."},
+    )
     next_cursor = fields.String(
         required=True, allow_none=True, metadata={"description": "Cursor of the next page; null on the last page."}
     )
     dataset_revision = fields.Integer(
         required=True, metadata={"description": "Revision of the dataset the page was read from."}
+    )
+    dataset_version = fields.String(
+        required=True,
+        metadata={"description": "The citable version of that revision, as in the Dataset-Version header (`r12`)."},
     )
     facets = fields.Dict(
         keys=fields.String(),

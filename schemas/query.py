@@ -6,7 +6,7 @@ silently unfiltered answer.
 
 import re
 
-from marshmallow import ValidationError, fields, pre_load, validate
+from marshmallow import ValidationError, fields, post_load, pre_load, validate
 
 from schemas import vocabulary as vocab
 from schemas.fields import SLUG_PATTERN, MultiValue, QueryDate
@@ -92,6 +92,13 @@ class QueryArgs(StrictSchema):
                     errors[key] = ["Must not contain control characters."]
         if errors:
             raise ValidationError(errors)
+        return data
+
+    @post_load
+    def drop_blank_search(self, data, **_kwargs):
+        """A search box submitted empty (or with spaces) searches for nothing: every record matches."""
+        if isinstance(data.get("q"), str) and not data["q"].strip():
+            del data["q"]
         return data
 
 

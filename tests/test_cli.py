@@ -268,7 +268,10 @@ def test_serve_creates_and_seeds_a_new_database(tmp_path):
         assert body["meta"]["dataset_revision"] == 1
         status, body = get_json(f"{base}/api/v1/claims/beijing-fully-aware-of-operation")
         assert (status, body["data"]["status"]) == (200, "unverified")
-    assert f"Seeding a new database: {SEEDED_SUMMARY}" in log_path.read_text(errors="replace")
+    log = log_path.read_text(errors="replace")
+    assert f"Seeding a new database: {SEEDED_SUMMARY}" in log
+    # Threaded workers: a long streamed export must not be killed as a silent worker.
+    assert "Using worker: gthread" in log
     assert database_file.exists()
 
     # A second start finds the data and does not seed again.

@@ -22,7 +22,7 @@ def test_the_app_answers_on_its_backend(seeded, client, database_url):
     scheme = database_url.split(":", 1)[0]
     assert (
         type(database.obj).__name__
-        == {"sqlite": "PooledSqliteDatabase", "postgresql": "PooledPostgresqlDatabase"}[scheme]
+        == {"sqlite": "PooledSqliteDatabase", "postgresql": "PooledPostgresqlExtDatabase"}[scheme]
     )
     assert client.get("/readyz").json == {"status": "ok", "database": "ok"}
     assert client.get("/api/v1/events?limit=1").json["meta"]["count"] > 0

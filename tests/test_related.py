@@ -244,7 +244,7 @@ RELATED_FILTER_CASES = [
     ("actors/a-x/events?date_from=2024-10&date_to=2025", ["e-4"]),
     ("actors/a-x/events?source=s-a", ["e-3", "e-1"]),
     ("actors/a-x/events?claim=c-3", ["e-1", "e-4"]),
-    ("actors/a-x/events?q=factory", ["e-3", "e-1"]),
+    ("actors/a-x/events?q=factory&sort=date", ["e-3", "e-1"]),
     ("actors/a-x/events?q=factory&type=military_attack", ["e-3"]),
     ("actors/a-x/events?actor=a-w", ["e-1", "e-4"]),
     ("actors/a-x/events?sort=-date", ["e-4", "e-1", "e-3", "e-2"]),

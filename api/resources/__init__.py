@@ -15,6 +15,7 @@ from webargs.flaskparser import FlaskParser
 from api.errors import RecordNotFound
 from api.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.facets import list_facets
+from api.models import dataset_version
 from api.queries import list_page
 from api.rendering import select_fields
 from api.responses import caching_headers, current_revision, json_response, not_modified, request_etag, url_with
@@ -115,6 +116,7 @@ def list_response(spec, args, scope=None, parent=None):
                 "limit": args["limit"],
                 "next_cursor": page.next_cursor,
                 "dataset_revision": revision,
+                "dataset_version": dataset_version(revision),
                 **list_facets(spec, args, scope),
             },
             "links": {"self": request.url, "next": next_link},
