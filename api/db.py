@@ -27,7 +27,14 @@ def open_database(url):
     scheme = urlparse(url).scheme
     params = parse(url)
     if scheme == "sqlite":
-        db = PooledSqliteDatabase(params.pop("database"), pragmas=SQLITE_PRAGMAS, max_connections=32, stale_timeout=300)
+        # Threaded workers hand pooled connections from one thread to the next, one thread at a time.
+        db = PooledSqliteDatabase(
+            params.pop("database"),
+            pragmas=SQLITE_PRAGMAS,
+            max_connections=32,
+            stale_timeout=300,
+            check_same_thread=False,
+        )
         # SQLite's own lower() folds ASCII only; search must fold "Ü" as PostgreSQL does.
         db.register_function(_unicode_lower, "lower", 1, deterministic=True)
         return db
