@@ -8,7 +8,7 @@ from helpers import RELATED, SHIPPED_COUNTS, check_each
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 LIST_KEYS = {"data", "meta", "links"}
-LIST_META_KEYS = {"count", "limit", "next_cursor", "dataset_revision"}
+LIST_META_KEYS = {"count", "limit", "next_cursor", "dataset_revision", "dataset_version"}
 LINKS_KEYS = {"self", "next"}
 RESOURCES = ("events", "actors", "claims", "sources")
 # Fields every record of a resource carries in a list (owned links included, reverse relations not).
@@ -56,6 +56,7 @@ def assert_list_envelope(response, path, revision, limit=50, before=0):
     assert type(meta["count"]) is int and meta["count"] >= len(body["data"])
     assert meta["limit"] == limit
     assert meta["dataset_revision"] == revision
+    assert meta["dataset_version"] == f"r{revision}" == response.headers["Dataset-Version"]
     assert body["links"]["self"] == "http://localhost" + path
     assert len(body["data"]) == min(limit, meta["count"] - before)
     if meta["count"] > before + len(body["data"]):
