@@ -247,7 +247,9 @@ def test_a_list_that_fits_on_one_page_has_no_next(paged):
     response = get_ok(paged, f"{API}/events?type=military_attack&limit=2")
     body = response.get_json()
     assert [record["id"] for record in body["data"]] == ["p-08", "p-05"]
-    assert body["meta"] == {"count": 2, "limit": 2, "next_cursor": None, "dataset_revision": 2}
+    assert body["meta"] == {
+        "count": 2, "limit": 2, "next_cursor": None, "dataset_revision": 2, "dataset_version": "r2"
+    }
     assert body["links"]["next"] is None
     assert "Link" not in response.headers
 

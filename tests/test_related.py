@@ -257,7 +257,8 @@ RELATED_FILTER_CASES = [
     ("events/e-1/actors?parent=a-x", ["a-y"]),
     ("events/e-1/actors?claim=c-2", ["a-y"]),
     ("events/e-1/actors?sort=-name", ["a-y", "a-x", "a-w"]),
-    ("events/e-1/actors?q=land", ["a-w", "a-x"]),
+    ("events/e-1/actors?q=state", []),
+    ("events/e-1/actors?q=wland", ["a-w"]),
     ("events/e-3/actors?kind=person", []),
     # sources of an event, claims of an event
     ("events/e-1/sources?reliability=A,E", ["s-b", "s-c"]),
