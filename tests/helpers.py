@@ -71,3 +71,34 @@ def source(record_id, **fields):
 
 def actor(record_id, **fields):
     return {"id": record_id, "name": f"actor {record_id}", "kind": "state", "description": "filler", **fields}
+
+
+def event(record_id, actors, sources, **fields):
+    """An event linked to (actor, role) pairs and to sources (each excerpt distinct, so a source may repeat)."""
+    return {
+        "id": record_id,
+        "title": f"event {record_id}",
+        "summary": "filler",
+        "type": "accusation",
+        "actors": [{"actor": actor_id, "role": role} for actor_id, role in actors],
+        "sources": [
+            {"source": source_id, "excerpt": f"excerpt {n} of {source_id}"} for n, source_id in enumerate(sources)
+        ],
+        **fields,
+    }
+
+
+def claim(record_id, events, actors, sources, **fields):
+    """A claim of events, with (actor, stance) and (source, stance) pairs."""
+    return {
+        "id": record_id,
+        "statement": f"claim {record_id}",
+        "status": "alleged",
+        "status_rationale": "filler",
+        "credibility": 3,
+        "credibility_rationale": "filler",
+        "events": list(events),
+        "actors": [{"actor": actor_id, "stance": stance} for actor_id, stance in actors],
+        "sources": [{"source": sid, "stance": stance, "excerpt": f"excerpt of {sid}"} for sid, stance in sources],
+        **fields,
+    }

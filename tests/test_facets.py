@@ -8,42 +8,13 @@ from collections import Counter
 from urllib.parse import quote
 
 import pytest
-from helpers import actor, assert_bad_parameter, get_ok, source
+from helpers import actor, assert_bad_parameter, claim, event, get_ok, source
 
 from api import SPECS
 from api.facets import FACETS
 from schemas.query import FACET_LIMIT
 
 API = "/api/v1"
-
-
-def event(record_id, actors, sources, **fields):
-    return {
-        "id": record_id,
-        "title": f"event {record_id}",
-        "summary": "filler",
-        "type": "accusation",
-        "actors": [{"actor": actor_id, "role": role} for actor_id, role in actors],
-        "sources": [
-            {"source": source_id, "excerpt": f"excerpt {n} of {source_id}"} for n, source_id in enumerate(sources)
-        ],
-        **fields,
-    }
-
-
-def claim(record_id, events, actors, sources, **fields):
-    return {
-        "id": record_id,
-        "statement": f"claim {record_id}",
-        "status": "alleged",
-        "status_rationale": "filler",
-        "credibility": 3,
-        "credibility_rationale": "filler",
-        "events": list(events),
-        "actors": [{"actor": actor_id, "stance": stance} for actor_id, stance in actors],
-        "sources": [{"source": sid, "stance": stance, "excerpt": f"excerpt of {sid}"} for sid, stance in sources],
-        **fields,
-    }
 
 
 def located(country):

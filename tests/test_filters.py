@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import pytest
-from helpers import actor, get_ok, source
+from helpers import actor, claim, event, get_ok, source
 
 API = "/api/v1"
 
@@ -53,33 +53,6 @@ def check_bad_parameters(client, resource, cases):
         if response.status_code != 400 or response.mimetype != "application/problem+json" or parameter not in named:
             mismatches.append(f"{query}: got {response.status_code} {response.mimetype}, errors naming {named}")
     assert not mismatches, "\n".join(mismatches)
-
-
-def event(record_id, actors, sources, **fields):
-    return {
-        "id": record_id,
-        "title": f"event {record_id}",
-        "summary": "filler",
-        "type": "accusation",
-        "actors": [{"actor": actor_id, "role": role} for actor_id, role in actors],
-        "sources": [{"source": source_id, "excerpt": f"excerpt of {source_id}"} for source_id in sources],
-        **fields,
-    }
-
-
-def claim(record_id, events, actors, sources, **fields):
-    return {
-        "id": record_id,
-        "statement": f"claim {record_id}",
-        "status": "alleged",
-        "status_rationale": "filler",
-        "credibility": 3,
-        "credibility_rationale": "filler",
-        "events": list(events),
-        "actors": [{"actor": actor_id, "stance": stance} for actor_id, stance in actors],
-        "sources": [{"source": sid, "stance": stance, "excerpt": f"excerpt of {sid}"} for sid, stance in sources],
-        **fields,
-    }
 
 
 def place(country):

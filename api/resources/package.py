@@ -5,7 +5,6 @@ table as CSV, streamed, and `/docs/data-dictionary` the descriptor and the vocab
 All three are conditional GETs on the dataset revision, like every other GET.
 """
 
-
 from flask import Response, g, stream_with_context, url_for
 from flask.views import MethodView
 
