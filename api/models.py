@@ -6,8 +6,10 @@ source's verbatim excerpt) and a `position` that keeps the curated order.
 
 from datetime import UTC, datetime
 
+import orjson
 from peewee import (
     SQL,
+    AutoField,
     BooleanField,
     CharField,
     DateTimeField,
@@ -163,9 +165,30 @@ class DatasetState(BaseModel):
     changed_at = DateTimeField(default=utc_now)
 
 
+class Change(BaseModel):
+    """One create, update or delete of a record; see api/changes.py. `id` is the changes feed's position."""
+
+    id = AutoField()
+    resource = CharField()
+    record_id = CharField(max_length=80)
+    kind = CharField()
+    version = IntegerField()
+    changed_at = DateTimeField(default=utc_now)
+    fields = TextField()
+    author = CharField()
+    note = TextField(null=True)
+
+    class Meta:
+        indexes = ((("resource", "record_id", "id"), False),)
+
+    def changed_fields(self):
+        return orjson.loads(self.fields)
+
+
+CHANGE_KINDS = ("create", "update", "delete")
 RECORD_MODELS = (Source, Actor, Event, Claim)
 JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
-ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState)
+ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change)
 
 
 def create_tables():

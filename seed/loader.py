@@ -16,7 +16,7 @@ import orjson
 import yaml
 from marshmallow import ValidationError
 
-from api.db import database
+from api.changes import write_transaction
 from api.models import (
     Actor,
     Claim,
@@ -27,7 +27,6 @@ from api.models import (
     EventActor,
     EventSource,
     Source,
-    bump_dataset_revision,
     create_tables,
     utc_now,
 )
@@ -37,6 +36,8 @@ from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput
 SEED_DIR = Path(__file__).resolve().parent
 DATA_DIR = SEED_DIR / "data"
 DOCUMENTS_DIR = SEED_DIR / "sources"
+SEED_AUTHOR = "seed"
+SEED_NOTE = "Loaded from the seed fixtures."
 FILES = (("sources", SourceInput), ("actors", ActorInput), ("events", EventInput), ("claims", ClaimInput))
 
 
@@ -370,7 +371,7 @@ def write_fixtures(fixtures):
     """Upsert every record and its owned links in one transaction; bump versions only on change."""
     summary = LoadSummary()
     now = utc_now()
-    with database.atomic():
+    with write_transaction(SEED_AUTHOR, SEED_NOTE) as writes:
         for name, plan in PLANS.items():
             records = fixtures[name]
             if plan.parent_key:
@@ -387,8 +388,10 @@ def write_fixtures(fixtures):
                     for link_name, link in plan.links.items()
                 }
                 current = existing.get(record["id"])
+                after = {**columns, **wanted_links}
                 if current is None:
                     model.insert(id=record["id"], created_at=now, updated_at=now, version=1, **columns).execute()
+                    writes.change(name, record["id"], "create", 1, None, after)
                     counts["created"] += 1
                 elif any(current[key] != value for key, value in columns.items()) or any(
                     stored_links[link_name].get(record["id"], []) != rows for link_name, rows in wanted_links.items()
@@ -396,6 +399,10 @@ def write_fixtures(fixtures):
                     model.update(updated_at=now, version=model.version + 1, **columns).where(
                         model.id == record["id"]
                     ).execute()
+                    before = {key: current[key] for key in columns}
+                    for link_name in plan.links:
+                        before[link_name] = stored_links[link_name].get(record["id"], [])
+                    writes.change(name, record["id"], "update", current["version"] + 1, before, after)
                     counts["updated"] += 1
                 else:
                     counts["unchanged"] += 1
@@ -405,8 +412,6 @@ def write_fixtures(fixtures):
             summary.created[name] = counts["created"]
             summary.updated[name] = counts["updated"]
             summary.unchanged[name] = counts["unchanged"]
-        if summary.changed:
-            bump_dataset_revision()
     return summary
 
 
