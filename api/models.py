@@ -185,10 +185,22 @@ class Change(BaseModel):
         return orjson.loads(self.fields)
 
 
+class ApiKey(BaseModel):
+    """A key for the write API: only a prefix and a hash are kept (api/auth.py)."""
+
+    id = AutoField()
+    name = CharField()
+    prefix = CharField(unique=True)
+    key_hash = CharField()
+    scope = CharField()
+    created_at = DateTimeField(default=utc_now)
+    revoked_at = DateTimeField(null=True)
+
+
 CHANGE_KINDS = ("create", "update", "delete")
 RECORD_MODELS = (Source, Actor, Event, Claim)
 JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
-ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change)
+ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change, ApiKey)
 
 
 def create_tables():
