@@ -14,7 +14,9 @@ SQLITE_PRAGMAS = (
     ("foreign_keys", 1),
     ("synchronous", "normal"),
     ("busy_timeout", 5000),
-    ("cache_size", -32000),
+    # 8 MB per connection: each worker thread keeps its own pooled connection and that much page
+    # cache (and as much again for a sort), so this bounds a worker's memory; the OS caches the rest.
+    ("cache_size", -8000),
 )
 
 

@@ -7,6 +7,8 @@ whatever the size of the result. The whole walk runs in one read-only transactio
 changed while an export streams are neither missed nor repeated.
 """
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 from itertools import islice
 
@@ -219,10 +221,13 @@ class Export:
 
     def _in_snapshot(self, chunks):
         """Run the whole walk in one read transaction: a consistent snapshot across batches."""
-        with database.atomic():
-            if isinstance(database.obj, PostgresqlDatabase):
-                database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield from chunks
+        try:
+            with database.atomic():
+                if isinstance(database.obj, PostgresqlDatabase):
+                    database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield from chunks
+        finally:
+            release_freed_memory()
 
     def _row_batches(self):
         """The rows in batches, from ONE query read as it goes: a sort is done once, not per batch.
@@ -319,6 +324,26 @@ class Export:
         if self.scope is not None:
             query = query.where(self.scope)
         return query.where(model.latitude.is_null() | model.longitude.is_null()).count()
+
+
+def _load_malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_malloc_trim = _load_malloc_trim()
+
+
+def release_freed_memory():
+    """Give the heap an export freed back to the system.
+
+    glibc keeps freed batches' pages for reuse, so without this a worker's resident memory
+    stays at the high-water mark of its largest export instead of returning to its base.
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def _feature(row, record):

@@ -10,6 +10,7 @@ from flask.views import MethodView
 
 from api import datapackage
 from api.dictionary import render_dictionary
+from api.exports import release_freed_memory
 from api.resources import API_PREFIX, CACHE_CONTROL_HEADER, ETAG_HEADER, ApiBlueprint, document_errors, responses
 from api.responses import caching_headers, current_revision, json_response, not_modified, request_etag
 from schemas.records import StrictSchema
@@ -155,8 +156,11 @@ def _read_revision(snap):
 def _zip_stream(revision):
     # The snapshot opens here, not in the view: a transaction must not outlive the request's
     # connection, and the stream runs after the view has returned.
-    with datapackage.snapshot() as snap:
-        if snap.revision != revision:
-            # The headers already name `revision`; a newer revision's bytes would be cached under them.
-            raise DatasetChanged(f"revision {revision} was superseded by {snap.revision} before the zip began")
-        yield from datapackage.zip_chunks(snap)
+    try:
+        with datapackage.snapshot() as snap:
+            if snap.revision != revision:
+                # The headers already name `revision`; a newer revision's bytes would be cached under them.
+                raise DatasetChanged(f"revision {revision} was superseded by {snap.revision} before the zip began")
+            yield from datapackage.zip_chunks(snap)
+    finally:
+        release_freed_memory()
