@@ -8,7 +8,6 @@ from api.feed import ATOM_MEDIA_TYPE, atom_feed, change_document, dataset_change
 from api.models import dataset_version
 from api.resources import (
     API_PREFIX,
-    CACHE_CONTROL_HEADER,
     DATASET_VERSION_HEADER,
     ETAG_HEADER,
     ApiBlueprint,
@@ -30,7 +29,11 @@ blueprint = ApiBlueprint(
 
 FEED_HEADERS = {
     "ETag": ETAG_HEADER,
-    "Cache-Control": CACHE_CONTROL_HEADER,
+    "Cache-Control": {
+        "description": "`public, no-cache` by default: a cache may keep a page but asks again each time, which a "
+        "matching ETag answers with a 304, so a poller is never handed a stale end of the feed.",
+        "schema": {"type": "string"},
+    },
     "Dataset-Version": DATASET_VERSION_HEADER,
     POLL_INTERVAL: {
         "description": "Seconds a poller should wait before asking again (like GitHub's X-Poll-Interval). "
