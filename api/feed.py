@@ -162,6 +162,8 @@ def atom_feed(rows, self_url, alternate_url, root, updated):
     _text(feed, "updated", rfc3339(rows[0]["changed_at"] if rows else updated or datetime(1970, 1, 1)))
     _text(feed, "link", rel="self", type=ATOM_MEDIA_TYPE, href=self_url)
     _text(feed, "link", rel="alternate", type="application/json", href=alternate_url)
+    # RFC 4287 wants a feed-level author unless every entry has one, which an empty feed cannot show.
+    _text(_text(feed, "author"), "name", "eventledger")
     _text(feed, "generator", "eventledger")
     for row in rows:
         changed = orjson.loads(row["fields"])
