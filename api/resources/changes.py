@@ -126,11 +126,8 @@ class ChangesAtom(MethodView):
         if cached:
             return _feed_headers(cached)
         rows = latest_changes(args)
-        body = atom_feed(
-            rows,
-            self_url=request.url,
-            alternate_url=_api_root() + "/changes",
-            root=_api_root(),
-            updated=None if rows else dataset_changed_at(),
-        )
+        root = _api_root()
+        # An empty feed still needs an `updated`: when the dataset last changed.
+        updated = None if rows else dataset_changed_at()
+        body = atom_feed(rows, self_url=request.url, alternate_url=f"{root}/changes", root=root, updated=updated)
         return _feed_headers(Response(body, mimetype=ATOM_MEDIA_TYPE), etag)
