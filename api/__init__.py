@@ -13,6 +13,9 @@ from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
 from api.resources import actors, claims, events, meta, package, resource_blueprint, sources, timeline
+
+# Imported by name: the package attribute `changes` is api/changes.py, the change log.
+from api.resources.changes import blueprint as changes_blueprint
 from api.responses import ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
@@ -27,8 +30,9 @@ OPENAPI_INFO = {
         "problem+json. Every list also downloads whole, streamed, as CSV, NDJSON, JSON or (events) GeoJSON "
         "(`format=` or `Accept`), counts its matches per value with `facets=`, and searches with `q` "
         "through the database's full-text index, ranked, with highlighted snippets; `/api/v1/timeline` "
-        "groups events and claims by day, month or year. Every response names the `Dataset-Version` it "
-        "was read from. The whole dataset is a citable Frictionless "
+        "groups events and claims by day, month or year. `/api/v1/changes` is the feed of every create, "
+        "update and delete in commit order, resumable by cursor and cheap to poll (also as Atom). Every "
+        "response names the `Dataset-Version` it was read from. The whole dataset is a citable Frictionless "
         "[data package](/api/v1/datapackage.json), downloadable as [CSV in one zip](/api/v1/dataset.zip) "
         "(or written by `eventledger export DIR`), and described field by field, with every vocabulary, "
         "in the [data dictionary](/docs/data-dictionary)."
@@ -67,13 +71,22 @@ def create_app(config=None):
         app,
         origins=app.config["CORS_ORIGINS"],
         send_wildcard=app.config["CORS_ORIGINS"] == ["*"],
-        expose_headers=["ETag", "Link", "Last-Modified", "Cache-Control", "Content-Disposition", "Dataset-Version"],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Last-Modified",
+            "Cache-Control",
+            "Content-Disposition",
+            "Dataset-Version",
+            "Poll-Interval",
+        ],
         max_age=86400,
     )
     api = EventledgerApi(app)
     for spec in SPECS.values():
         api.register_blueprint(resource_blueprint(spec, SPECS))
     api.register_blueprint(timeline.blueprint)
+    api.register_blueprint(changes_blueprint)
     api.register_blueprint(meta.meta_blueprint(SPECS))
     api.register_blueprint(package.package_blueprint())
     app.register_blueprint(meta.docs_assets)

@@ -13,6 +13,10 @@ class Config:
     # Not Flask's SECRET_KEY: with none set, Flask skips the session machinery on every request.
     CURSOR_SECRET = os.environ.get("CURSOR_SECRET", "eventledger-public-cursor-key")
     CACHE_CONTROL = os.environ.get("CACHE_CONTROL", "public, max-age=60, stale-while-revalidate=300")
+    # The changes feed: how many seconds a poller is told to wait (Poll-Interval), and a Cache-Control that
+    # lets caches keep a page but has them revalidate it (a cheap 304), so no poller is served a stale end.
+    POLL_INTERVAL = int(os.environ.get("POLL_INTERVAL", "60"))
+    FEED_CACHE_CONTROL = os.environ.get("FEED_CACHE_CONTROL", "public, no-cache")
     RENDER_CACHE_SIZE = int(os.environ.get("RENDER_CACHE_SIZE", "200000"))
     RESPONSE_CACHE_SIZE = int(os.environ.get("RESPONSE_CACHE_SIZE", "2048"))
 

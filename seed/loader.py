@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 from api.changes import write_transaction
 from api.models import (
     Actor,
+    Change,
     Claim,
     ClaimActor,
     ClaimEvent,
@@ -412,6 +413,11 @@ def write_fixtures(fixtures):
             summary.created[name] = counts["created"]
             summary.updated[name] = counts["updated"]
             summary.unchanged[name] = counts["unchanged"]
+        if writes.changes:
+            # Each change must carry its record's `updated_at`, so that `updated_since=T` on a list and the
+            # changes feed from T agree; Writes.change stamps its own clock. Writes are serialised, so
+            # every change from the first of this load on is this load's.
+            Change.update(changed_at=now).where(Change.id >= writes.changes[0].id).execute()
     return summary
 
 

@@ -42,6 +42,8 @@ def meta_blueprint(specs):
                 "links": {
                     "openapi": url_for("api-docs.openapi_json"),
                     "timeline": url_for("timeline.Timeline"),
+                    "changes": url_for("changes.Changes"),
+                    "changes_atom": url_for("changes.ChangesAtom"),
                     "docs": url_for("api-docs.openapi_swagger_ui"),
                     "health": url_for("meta.Health"),
                     "ready": url_for("meta.Ready"),
