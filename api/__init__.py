@@ -6,8 +6,9 @@ from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import db, errors
+from api import db, errors, ratelimit
 from api.config import Config
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
@@ -67,7 +68,17 @@ def create_app(config=None):
         app,
         origins=app.config["CORS_ORIGINS"],
         send_wildcard=app.config["CORS_ORIGINS"] == ["*"],
-        expose_headers=["ETag", "Link", "Last-Modified", "Cache-Control", "Content-Disposition", "Dataset-Version"],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Last-Modified",
+            "Cache-Control",
+            "Content-Disposition",
+            "Dataset-Version",
+            "RateLimit",
+            "RateLimit-Policy",
+            "Retry-After",
+        ],
         max_age=86400,
     )
     api = EventledgerApi(app)
@@ -78,7 +89,10 @@ def create_app(config=None):
     api.register_blueprint(package.package_blueprint())
     app.register_blueprint(meta.docs_assets)
     errors.init_app(app)
+    ratelimit.init_app(app)
     app.after_request(add_dataset_version)
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
     app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
     app.extensions["eventledger.responses"] = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
