@@ -79,6 +79,7 @@ class Charge:
     key: str
     used: int
     window_end: float
+    retry_after: int | None = None  # set when refused: the header and the problem's detail say the same
 
     @property
     def remaining(self):
@@ -173,13 +174,13 @@ def check_rate_limit():
         return
     g.rate_limit = charge
     if charge.used > charge.policy.quota:
-        retry = charge.reset(time.time())
+        charge.retry_after = charge.reset(time.time())
         whose = "API key" if charge.policy.name == "key" else "address"
         error = TooManyRequests(
             f"This {whose} has used its {charge.policy.quota} requests per {charge.policy.window} seconds; "
-            f"retry after {retry} seconds."
+            f"retry after {charge.retry_after} seconds."
         )
-        error.data = {"headers": {"Retry-After": str(retry)}}
+        error.data = {"headers": {"Retry-After": str(charge.retry_after)}}
         raise error
 
 
@@ -193,7 +194,8 @@ def add_rate_limit_headers(response):
         except StorageError as error:
             log.warning("Rate limit storage unavailable, 304 not refunded: %s", error)
     response.headers["RateLimit-Policy"] = charge.policy.header
-    response.headers["RateLimit"] = f'"{charge.policy.name}";r={charge.remaining};t={charge.reset(time.time())}'
+    reset = charge.retry_after or charge.reset(time.time())
+    response.headers["RateLimit"] = f'"{charge.policy.name}";r={charge.remaining};t={reset}'
     return response
 
 

@@ -377,22 +377,28 @@ def redis_url():
 
 
 @pytest.fixture
-def redis_app(make_app, redis_url):
-    """Apps on the test Redis under a prefix of this test's own, so parallel runs never share a counter."""
+def redis_prefix(redis_url):
+    """A key prefix of this test's own, so parallel runs never share a counter; cleared afterwards."""
     import redis
 
     prefix = f"eventledger-test-{os.getpid()}-{uuid.uuid4().hex}"
-
-    def make(**config):
-        return make_app(RATE_LIMIT_STORAGE=redis_url, RATE_LIMIT_KEY_PREFIX=prefix, **config)
-
-    make.prefix = prefix
-    yield make
+    yield prefix
     connection = redis.Redis.from_url(redis_url)
     keys = list(connection.scan_iter(f"{prefix}*"))
     if keys:
         connection.delete(*keys)
     connection.close()
+
+
+@pytest.fixture
+def redis_app(make_app, redis_url, redis_prefix):
+    """Apps on the test Redis under the test's prefix."""
+
+    def make(**config):
+        return make_app(RATE_LIMIT_STORAGE=redis_url, RATE_LIMIT_KEY_PREFIX=redis_prefix, **config)
+
+    make.prefix = redis_prefix
+    return make
 
 
 def test_two_servers_on_redis_share_one_budget(redis_app):
@@ -440,3 +446,60 @@ def test_another_prefix_is_another_budget(redis_app, make_app, redis_url):
     # Under the fixture's prefix too (it ends with it), so the fixture clears it.
     other = make_app(RATE_LIMIT_STORAGE=redis_url, RATE_LIMIT_KEY_PREFIX=f"{redis_app.prefix}-other").test_client()
     assert standing(other.get(EVENTS))[1] == 2
+
+
+def test_gunicorn_workers_share_the_redis_budget(redis_url, redis_prefix, tmp_path):
+    """`eventledger serve` with two worker processes, configured from the environment: one budget between them."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("RATE_LIMIT", "FLASK_"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        RATE_LIMIT="6/60",
+        RATE_LIMIT_STORAGE=redis_url,
+        RATE_LIMIT_KEY_PREFIX=redis_prefix,
+    )
+    log_path = tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("eventledger")), "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/readyz", timeout=2):
+                        break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(log_path.read_text(errors="replace"))
+                    time.sleep(0.2)
+            statuses, remaining = [], []
+            for _ in range(8):
+                try:
+                    with urllib.request.urlopen(f"{base}{EVENTS}", timeout=5) as response:
+                        statuses.append(response.status)
+                        remaining.append(RATELIMIT.match(response.headers["RateLimit"]).group(2))
+                except urllib.error.HTTPError as error:
+                    statuses.append(error.code)
+                    remaining.append(RATELIMIT.match(error.headers["RateLimit"]).group(2))
+                    assert int(error.headers["Retry-After"]) >= 1
+                    error.close()
+            assert statuses == [200] * 6 + [429] * 2
+            assert remaining == ["5", "4", "3", "2", "1", "0", "0", "0"]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
