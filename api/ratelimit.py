@@ -46,6 +46,9 @@ EXEMPT_BLUEPRINTS = {"docs_assets", "api-docs"}
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd]?)\s*$")
 STORAGE_TIMEOUT = 0.5  # seconds: a stalled Redis must not hold every request for long
+# After a storage failure, requests go unlimited for this long before the storage is tried again:
+# otherwise every request would wait out the timeout (and log it) while Redis is down.
+STORAGE_RETRY_AFTER = 5.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,19 @@ class RateLimiter:
                 socket_connect_timeout=STORAGE_TIMEOUT,
             )
         self.storage = storage_from_string(uri, **options)
+        self.storage_down_until = 0.0
+
+    def available(self):
+        return time.monotonic() >= self.storage_down_until
+
+    def storage_failed(self, error, doing):
+        log.warning(
+            "Rate limit storage unavailable (%s), serving without limits for %.0f s: %s",
+            doing,
+            STORAGE_RETRY_AFTER,
+            error,
+        )
+        self.storage_down_until = time.monotonic() + STORAGE_RETRY_AFTER
 
     def identity(self):
         """The policy and bucket of this request: its key if it sends a valid one, else its address.
@@ -165,12 +181,12 @@ def _exempt():
 
 def check_rate_limit():
     limiter = _limiter()
-    if limiter is None or _exempt():
+    if limiter is None or _exempt() or not limiter.available():
         return
     try:
         charge = limiter.charge()
     except StorageError as error:
-        log.warning("Rate limit storage unavailable, serving without limits: %s", error)
+        limiter.storage_failed(error, "charge")
         return
     g.rate_limit = charge
     if charge.used > charge.policy.quota:
@@ -192,7 +208,7 @@ def add_rate_limit_headers(response):
         try:
             _limiter().refund(charge)
         except StorageError as error:
-            log.warning("Rate limit storage unavailable, 304 not refunded: %s", error)
+            _limiter().storage_failed(error, "refund of a 304")
     response.headers["RateLimit-Policy"] = charge.policy.header
     reset = charge.retry_after or charge.reset(time.time())
     response.headers["RateLimit"] = f'"{charge.policy.name}";r={charge.remaining};t={reset}'
