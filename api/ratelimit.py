@@ -18,8 +18,9 @@ A request is charged before its view runs, so concurrent requests cannot overdra
 `304 Not Modified` is refunded once the response is known: polling with If-None-Match costs nothing.
 The refund goes to the window that was charged, even if a new one began meanwhile.
 
-If the storage cannot be reached the API serves without limits (and logs it): for a public read API,
-an outage of the limiter should not become an outage of the data.
+If the storage cannot be reached the API serves without limits, logs it, and leaves the storage alone
+for a few seconds before trying again: for a public read API, an outage of the limiter should not
+become an outage (or a slowdown) of the data.
 """
 
 import ipaddress
@@ -64,6 +65,8 @@ class Policy:
         if not match:
             raise ValueError(f"rate limit {text!r} is not `<requests>/<seconds>` (e.g. 600/60 or 600/1m)")
         quota, count, unit = match.groups()
+        if not (count or unit):
+            raise ValueError(f"rate limit {text!r} names no window (e.g. 600/60 or 600/1m)")
         window = int(count or 1) * UNITS[unit]
         if window < 1:
             raise ValueError(f"rate limit {text!r}: the window must be at least one second")

@@ -323,7 +323,7 @@ def test_rates_parse(text, quota, window):
     assert Policy.parse("address", text) == Policy("address", quota, window)
 
 
-@pytest.mark.parametrize("text", ["600", "600/0", "many/60", "600/60x", "", "-1/60"])
+@pytest.mark.parametrize("text", ["600", "600/", "600/0", "many/60", "600/60x", "", "-1/60", "600/1w"])
 def test_a_malformed_rate_is_refused_at_start(text, tmp_path):
     with pytest.raises(ValueError, match="rate limit"):
         Policy.parse("address", text)
