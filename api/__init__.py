@@ -13,7 +13,17 @@ from api.config import Config
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
-from api.resources import actors, claims, events, meta, package, resource_blueprint, sources, timeline
+from api.resources import (
+    RATE_LIMIT_HEADER_COMPONENTS,
+    actors,
+    claims,
+    events,
+    meta,
+    package,
+    resource_blueprint,
+    sources,
+    timeline,
+)
 from api.responses import ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
@@ -41,7 +51,7 @@ OPENAPI_INFO = {
 
 
 class EventledgerApi(Api):
-    """flask-smorest's Api, documenting every error response as RFC 9457 problem+json."""
+    """flask-smorest's Api, documenting every error response as RFC 9457 problem+json (and the rate-limit headers)."""
 
     ERROR_SCHEMA = ProblemSchema
 
@@ -55,6 +65,8 @@ class EventledgerApi(Api):
         response = {"description": "Any other error, as problem+json.", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+        for name, header in RATE_LIMIT_HEADER_COMPONENTS.items():
+            self.spec.components.header(name, header)
 
 
 def create_app(config=None):

@@ -58,9 +58,10 @@ CONTENT_DISPOSITION_HEADER = {
     "schema": {"type": "string"},
 }
 
-# Rate limits (api/ratelimit.py), in the syntax of draft-ietf-httpapi-ratelimit-headers.
-RATE_LIMIT_HEADERS = {
-    "RateLimit-Policy": {
+# Rate limits (api/ratelimit.py), in the syntax of draft-ietf-httpapi-ratelimit-headers: defined once as
+# components (EventledgerApi registers them) and referenced by name from every limited response.
+RATE_LIMIT_HEADER_COMPONENTS = {
+    "RateLimitPolicy": {
         "description": (
             'The rate limit that applies: `"address";q=600;w=60` is 600 requests per 60 seconds for a client '
             'without an API key (by address), `"key"` the budget of a valid API key. Absent when limits are off.'
@@ -74,8 +75,9 @@ RATE_LIMIT_HEADERS = {
         ),
         "schema": {"type": "string"},
     },
+    "RetryAfter": {"description": "Seconds until the budget renews.", "schema": {"type": "integer"}},
 }
-RETRY_AFTER_HEADER = {"description": "Seconds until the budget renews.", "schema": {"type": "integer"}}
+RATE_LIMIT_HEADERS = {"RateLimit-Policy": "RateLimitPolicy", "RateLimit": "RateLimit"}
 
 
 def document_errors(blueprint, *statuses):
@@ -94,7 +96,7 @@ def document_errors(blueprint, *statuses):
             schema=ProblemSchema,
             description="The client's rate limit is spent; retry after `Retry-After` seconds.",
             content_type="application/problem+json",
-            headers={"Retry-After": RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS},
+            headers={"Retry-After": "RetryAfter", **RATE_LIMIT_HEADERS},
         )(view)
         for status in statuses:
             view = blueprint.alt_response(
