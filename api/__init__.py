@@ -6,13 +6,24 @@ from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import db, errors
+from api import db, errors, ratelimit
 from api.config import Config
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
-from api.resources import actors, claims, events, meta, package, resource_blueprint, sources, timeline
+from api.resources import (
+    RATE_LIMIT_HEADER_COMPONENTS,
+    actors,
+    claims,
+    events,
+    meta,
+    package,
+    resource_blueprint,
+    sources,
+    timeline,
+)
 
 # Imported by name: the package attribute `changes` is api/changes.py, the change log.
 from api.resources.changes import blueprint as changes_blueprint
@@ -32,7 +43,10 @@ OPENAPI_INFO = {
         "through the database's full-text index, ranked, with highlighted snippets; `/api/v1/timeline` "
         "groups events and claims by day, month or year. `/api/v1/changes` is the feed of every create, "
         "update and delete in commit order, resumable by cursor and cheap to poll (also as Atom). Every "
-        "response names the `Dataset-Version` it was read from. The whole dataset is a citable Frictionless "
+        "response names the `Dataset-Version` it was read from. Requests are rate-limited per API key, or per "
+        "client address without one: every answer says the policy and what is left in `RateLimit-Policy` and "
+        "`RateLimit`, a spent budget is a 429 with `Retry-After`, and a 304 costs nothing. The whole dataset is "
+        "a citable Frictionless "
         "[data package](/api/v1/datapackage.json), downloadable as [CSV in one zip](/api/v1/dataset.zip) "
         "(or written by `eventledger export DIR`), and described field by field, with every vocabulary, "
         "in the [data dictionary](/docs/data-dictionary)."
@@ -42,7 +56,7 @@ OPENAPI_INFO = {
 
 
 class EventledgerApi(Api):
-    """flask-smorest's Api, documenting every error response as RFC 9457 problem+json."""
+    """flask-smorest's Api, documenting every error response as RFC 9457 problem+json (and the rate-limit headers)."""
 
     ERROR_SCHEMA = ProblemSchema
 
@@ -56,6 +70,8 @@ class EventledgerApi(Api):
         response = {"description": "Any other error, as problem+json.", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+        for name, header in RATE_LIMIT_HEADER_COMPONENTS.items():
+            self.spec.components.header(name, header)
 
 
 def create_app(config=None):
@@ -79,6 +95,9 @@ def create_app(config=None):
             "Content-Disposition",
             "Dataset-Version",
             "Poll-Interval",
+            "RateLimit",
+            "RateLimit-Policy",
+            "Retry-After",
         ],
         max_age=86400,
     )
@@ -91,7 +110,10 @@ def create_app(config=None):
     api.register_blueprint(package.package_blueprint())
     app.register_blueprint(meta.docs_assets)
     errors.init_app(app)
+    ratelimit.init_app(app)
     app.after_request(add_dataset_version)
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
     app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
     app.extensions["eventledger.responses"] = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])

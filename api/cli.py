@@ -1,4 +1,4 @@
-"""The `eventledger` command group (also `flask --app api ...`): init-db, seed, serve, export."""
+"""The `eventledger` command group (also `flask --app api ...`): init-db, seed, serve, export, keys."""
 
 import multiprocessing
 import os
@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from api.auth import SCOPES, create_key, revoke_key
 from api.db import database
 from api.models import create_tables, dataset_revision
 
@@ -142,6 +143,92 @@ def export_command(directory, as_zip, force):
     )
 
 
+@click.group("keys")
+def keys_group():
+    """Create, list and revoke the API keys that may write."""
+
+
+def _api_key_table():
+    """ApiKey, once its table is known to exist (a clear error, not a traceback, on a database never set up)."""
+    from api.models import ApiKey
+
+    if not ApiKey.table_exists():
+        raise click.ClickException(
+            f"{current_app.config['DATABASE_URL']} has no API key table yet; run `eventledger init-db` first."
+        )
+    return ApiKey
+
+
+@keys_group.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    type=click.Choice(list(SCOPES)),
+    default="read-write",
+    show_default=True,
+    help="read-write changes records; admin also manages what other keys made.",
+)
+@with_appcontext
+def keys_create_command(name, scope):
+    """Make a key called NAME and print it, once.
+
+    The key alone goes to standard output (`KEY=$(eventledger keys create bot)`); what it is, and the
+    warning, go to standard error.
+    """
+    if not name.strip():
+        raise click.BadParameter("give the key a name that says who holds it.", param_hint="'NAME'")
+    with database.connection_context():
+        _api_key_table()
+        row, key = create_key(name.strip(), scope)
+    click.echo(f"Created API key '{row.name}' with prefix {row.prefix} and scope {row.scope}:", err=True)
+    click.echo(key)
+    click.echo(
+        "Store it now: it cannot be shown again (only its prefix and a hash are kept). "
+        f"Revoke it with `eventledger keys revoke {row.prefix}`.",
+        err=True,
+    )
+
+
+def _timestamp(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list_command():
+    """Show every key: prefix, name, scope, when it was created and revoked (never the key or its hash)."""
+    with database.connection_context():
+        api_key = _api_key_table()
+        rows = list(api_key.select().order_by(api_key.created_at, api_key.id))
+    if not rows:
+        click.echo("No API keys yet; make one with `eventledger keys create NAME`.")
+        return
+    table = [("PREFIX", "NAME", "SCOPE", "CREATED", "REVOKED")]
+    table += [(r.prefix, r.name, r.scope, _timestamp(r.created_at), _timestamp(r.revoked_at)) for r in rows]
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@keys_group.command("revoke")
+@click.argument("prefix")
+@with_appcontext
+def keys_revoke_command(prefix):
+    """Revoke the key with PREFIX (the second part of `el_<prefix>_...`, as `keys list` shows it).
+
+    It stops working at once. Revoking a revoked key changes nothing and says so.
+    """
+    with database.connection_context():
+        api_key = _api_key_table()
+        row = api_key.get_or_none(api_key.prefix == prefix)
+        if row is None:
+            raise click.ClickException(f"No API key has the prefix '{prefix}'; `eventledger keys list` shows them.")
+        if not revoke_key(prefix):
+            click.echo(f"API key {prefix} ('{row.name}') was already revoked at {_timestamp(row.revoked_at)}.")
+            return
+    click.echo(f"Revoked API key {prefix} ('{row.name}'): it no longer authenticates.")
+
+
 def init_app(app):
-    for command in (init_db_command, seed_command, serve_command, export_command):
+    for command in (init_db_command, seed_command, serve_command, export_command, keys_group):
         app.cli.add_command(command)

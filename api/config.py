@@ -20,6 +20,20 @@ class Config:
     RENDER_CACHE_SIZE = int(os.environ.get("RENDER_CACHE_SIZE", "200000"))
     RESPONSE_CACHE_SIZE = int(os.environ.get("RESPONSE_CACHE_SIZE", "2048"))
 
+    # Rate limits (api/ratelimit.py), as `<requests>/<seconds>` (a unit may follow: 600/1m, 10000/1d).
+    # Unset, RATE_LIMIT_ENABLED means on, except under TESTING; "0" turns limiting off.
+    RATE_LIMIT_ENABLED = os.environ.get("RATE_LIMIT_ENABLED")
+    # A client without a valid API key, by address (IPv6 by /64).
+    RATE_LIMIT = os.environ.get("RATE_LIMIT", "600/60")
+    # A client sending a valid API key: a budget of its own, whatever address it calls from.
+    RATE_LIMIT_KEY = os.environ.get("RATE_LIMIT_KEY", "1200/60")
+    # memory:// counts per server process; redis://host:6379/0 shares one budget between all of them.
+    RATE_LIMIT_STORAGE = os.environ.get("RATE_LIMIT_STORAGE", "memory://")
+    RATE_LIMIT_KEY_PREFIX = os.environ.get("RATE_LIMIT_KEY_PREFIX", "eventledger")
+    # Reverse proxies in front of the app whose X-Forwarded-For to trust: without it every client
+    # behind a proxy is the proxy's address, and shares one budget.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     API_TITLE = "eventledger"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.1.0"

@@ -65,7 +65,8 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def app(database_url):
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    # Rate limits stay off (as under TESTING by default); tests/test_rate_limits.py turns them on to test them.
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "RATE_LIMIT_ENABLED": False})
     with database.connection_context():
         database.drop_tables(ALL_MODELS, safe=True, cascade=database_url.startswith("postgres"))
         create_tables()

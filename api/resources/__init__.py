@@ -58,15 +58,46 @@ CONTENT_DISPOSITION_HEADER = {
     "schema": {"type": "string"},
 }
 
+# Rate limits (api/ratelimit.py), in the syntax of draft-ietf-httpapi-ratelimit-headers: defined once as
+# components (EventledgerApi registers them) and referenced by name from every limited response.
+RATE_LIMIT_HEADER_COMPONENTS = {
+    "RateLimitPolicy": {
+        "description": (
+            'The rate limit that applies: `"address";q=600;w=60` is 600 requests per 60 seconds for a client '
+            'without an API key (by address), `"key"` the budget of a valid API key. Absent when limits are off.'
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": (
+            'Where the client stands: `"address";r=599;t=42` is 599 requests left, the budget renewing in 42 '
+            "seconds. A 304 Not Modified costs nothing."
+        ),
+        "schema": {"type": "string"},
+    },
+    "RetryAfter": {"description": "Seconds until the budget renews.", "schema": {"type": "integer"}},
+}
+RATE_LIMIT_HEADERS = {"RateLimit-Policy": "RateLimitPolicy", "RateLimit": "RateLimit"}
+
 
 def document_errors(blueprint, *statuses):
+    """Document the 304, each given error status and the 429 that every rate-limited operation may answer."""
     descriptions = {
         400: "A query parameter is unknown or invalid; `errors` names it.",
         404: "No record has this id.",
     }
 
     def decorate(view):
-        view = blueprint.alt_response(304, description="Not modified: the If-None-Match ETag is current.")(view)
+        view = blueprint.alt_response(
+            304, description="Not modified: the If-None-Match ETag is current.", headers=RATE_LIMIT_HEADERS
+        )(view)
+        view = blueprint.alt_response(
+            429,
+            schema=ProblemSchema,
+            description="The client's rate limit is spent; retry after `Retry-After` seconds.",
+            content_type="application/problem+json",
+            headers={"Retry-After": "RetryAfter", **RATE_LIMIT_HEADERS},
+        )(view)
         for status in statuses:
             view = blueprint.alt_response(
                 status, schema=ProblemSchema, description=descriptions[status], content_type="application/problem+json"
@@ -185,12 +216,14 @@ def resource_blueprint(spec, specs):
         "Cache-Control": CACHE_CONTROL_HEADER,
         "Dataset-Version": DATASET_VERSION_HEADER,
         "Content-Disposition": CONTENT_DISPOSITION_HEADER,
+        **RATE_LIMIT_HEADERS,
     }
     detail_headers = {
         "ETag": ETAG_HEADER,
         "Last-Modified": LAST_MODIFIED_HEADER,
         "Cache-Control": CACHE_CONTROL_HEADER,
         "Dataset-Version": DATASET_VERSION_HEADER,
+        **RATE_LIMIT_HEADERS,
     }
 
     @blueprint.route("")

@@ -10,7 +10,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from api.db import database
 from api.errors import problem_response
-from api.resources import API_PREFIX
+from api.resources import API_PREFIX, RATE_LIMIT_HEADERS, document_errors
 from api.responses import caching_headers, current_revision, json_response, not_modified, request_etag
 from schemas.envelopes import ApiIndexSchema, HealthSchema, ProblemSchema
 
@@ -22,8 +22,8 @@ def meta_blueprint(specs):
 
     @blueprint.route(API_PREFIX)
     class Index(MethodView):
-        @blueprint.response(200, ApiIndexSchema)
-        @blueprint.alt_response(304, description="Not modified.")
+        @blueprint.response(200, ApiIndexSchema, headers=RATE_LIMIT_HEADERS)
+        @document_errors(blueprint)
         def get(self):
             """List the resources, with links"""
             revision = current_revision()

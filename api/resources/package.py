@@ -11,7 +11,15 @@ from flask.views import MethodView
 from api import datapackage
 from api.dictionary import render_dictionary
 from api.exports import release_freed_memory
-from api.resources import API_PREFIX, CACHE_CONTROL_HEADER, ETAG_HEADER, ApiBlueprint, document_errors, responses
+from api.resources import (
+    API_PREFIX,
+    CACHE_CONTROL_HEADER,
+    ETAG_HEADER,
+    RATE_LIMIT_HEADERS,
+    ApiBlueprint,
+    document_errors,
+    responses,
+)
 from api.responses import caching_headers, current_revision, json_response, not_modified, request_etag
 from schemas.records import StrictSchema
 
@@ -43,7 +51,7 @@ CONTENT_DISPOSITION_HEADER = {
     "description": 'Download as `eventledger-r<revision>.zip`: `attachment; filename="eventledger-r42.zip"`.',
     "schema": {"type": "string"},
 }
-HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER, **RATE_LIMIT_HEADERS}
 
 
 class PackageQueryArgs(StrictSchema):

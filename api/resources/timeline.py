@@ -8,6 +8,7 @@ from api.resources import (
     API_PREFIX,
     CACHE_CONTROL_HEADER,
     ETAG_HEADER,
+    RATE_LIMIT_HEADERS,
     ApiBlueprint,
     claims,
     document_errors,
@@ -37,7 +38,7 @@ class Timeline(MethodView):
     @blueprint.response(
         200,
         timeline_schema(EVENT_COLUMNS, CLAIM_COLUMNS),
-        headers={"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER},
+        headers={"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER, **RATE_LIMIT_HEADERS},
     )
     @document_errors(blueprint, 400)
     def get(self, args):
