@@ -1,9 +1,10 @@
 """Webhooks: subscriptions, the delivery queue and the worker that drains it.
 
 Nothing is sent from a request. `Worker.run_once` first queues a `webhook_delivery` row for
-every change past each subscription's cursor that matches its resources and kinds, then claims due rows and POSTs each, signed, recording
-every attempt. Change ids are handed out in commit order (api/changes.py), so reading past
-the cursor never misses a change that commits later, and a worker that was down catches up.
+every change past each subscription's cursor that matches its resources and kinds, then
+claims due rows and POSTs each, signed, recording every attempt. Change ids are handed out in
+commit order (api/changes.py), so reading past the cursor never misses a change that commits
+later, and a worker that was down catches up.
 """
 
 import hashlib
@@ -343,7 +344,9 @@ class Worker:
             & (WebhookDelivery.next_attempt_at <= now)
             & (WebhookDelivery.claimed_until.is_null() | (WebhookDelivery.claimed_until < now))
         )
-        candidates = WebhookDelivery.select(WebhookDelivery.id).where(due).order_by(WebhookDelivery.id).limit(self.batch)
+        candidates = (
+            WebhookDelivery.select(WebhookDelivery.id).where(due).order_by(WebhookDelivery.id).limit(self.batch)
+        )
         if _is_postgres():
             candidates = candidates.for_update("FOR UPDATE SKIP LOCKED")
         with database.atomic():
