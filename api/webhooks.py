@@ -119,7 +119,7 @@ def delivery_page(subscription, limit, before=None, status=None):
     Returns (deliveries, next `before` or None).
     """
     query = (
-        WebhookDelivery.select(WebhookDelivery, Change.resource, Change.kind)
+        WebhookDelivery.select(WebhookDelivery, Change.id, Change.resource, Change.kind)
         .join(Change)
         .where(WebhookDelivery.subscription == subscription.id)
         .order_by(WebhookDelivery.id.desc())
