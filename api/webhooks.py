@@ -26,7 +26,7 @@ from peewee import JOIN, PostgresqlDatabase, chunked, fn
 
 from api.auth import SCOPE_RANK
 from api.db import database
-from api.models import Change, WebhookAttempt, WebhookDelivery, WebhookSubscription, utc_now
+from api.models import ApiKey, Change, WebhookAttempt, WebhookDelivery, WebhookSubscription, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +241,11 @@ def http_send(url, body, headers, timeout=SEND_TIMEOUT):
 # The worker ---------------------------------------------------------------------------------------------------------
 
 
+def live_keys():
+    """A revoked key's subscriptions fall silent: whoever lost the key's access loses its feed too."""
+    return ApiKey.select(ApiKey.id).where(ApiKey.revoked_at.is_null())
+
+
 def _now_from(clock):
     return datetime.fromtimestamp(clock(), UTC).replace(tzinfo=None)
 
@@ -292,9 +297,11 @@ class Worker:
         """
         now = _now_from(self.clock)
         queued = 0
-        with self._queue_transaction():
+        with self._write_transaction():
             latest = Change.select(fn.MAX(Change.id)).scalar() or 0
-            query = WebhookSubscription.select().where(WebhookSubscription.cursor < latest)
+            query = WebhookSubscription.select().where(
+                (WebhookSubscription.cursor < latest) & WebhookSubscription.api_key.in_(live_keys())
+            )
             if _is_postgres():
                 query = query.order_by(WebhookSubscription.id).for_update()
             for subscription in query:
@@ -326,8 +333,9 @@ class Worker:
                 WebhookSubscription.update(cursor=upto).where(WebhookSubscription.id == subscription.id).execute()
         return queued
 
-    def _queue_transaction(self):
-        # SQLite: BEGIN IMMEDIATE takes the write lock up front, so two workers' passes run one after the other.
+    def _write_transaction(self):
+        # SQLite: BEGIN IMMEDIATE takes the write lock up front, so two workers' passes run one after the other
+        # (a deferred transaction that read first could not upgrade to write once another worker had written).
         return database.atomic() if _is_postgres() else database.atomic("IMMEDIATE")
 
     def claim(self):
@@ -341,6 +349,9 @@ class Worker:
         token = uuid.uuid4().hex
         due = (
             (WebhookDelivery.status == "pending")
+            & WebhookDelivery.subscription.in_(
+                WebhookSubscription.select(WebhookSubscription.id).where(WebhookSubscription.api_key.in_(live_keys()))
+            )
             & (WebhookDelivery.next_attempt_at <= now)
             & (WebhookDelivery.claimed_until.is_null() | (WebhookDelivery.claimed_until < now))
         )
@@ -349,7 +360,7 @@ class Worker:
         )
         if _is_postgres():
             candidates = candidates.for_update("FOR UPDATE SKIP LOCKED")
-        with database.atomic():
+        with self._write_transaction():
             WebhookDelivery.update(claim_token=token, claimed_until=now + CLAIM_LEASE).where(
                 WebhookDelivery.id.in_(candidates) & due
             ).execute()
@@ -387,17 +398,21 @@ class Worker:
         else:
             update["next_attempt_at"] = _now_from(self.clock) + timedelta(seconds=backoff(number, self.rng))
         with database.atomic():
-            WebhookAttempt.insert(
-                delivery=delivery.id,
-                number=number,
-                started_at=started_at,
-                duration_ms=duration_ms,
-                status_code=result.status_code,
-                error=result.error,
-                succeeded=result.ok,
-            ).on_conflict_ignore().execute()
-            # Only while the claim is still ours: a row whose lease ran out belongs to whoever took it next.
-            WebhookDelivery.update(update).where(
-                (WebhookDelivery.id == delivery.id) & (WebhookDelivery.claim_token == delivery.claim_token)
-            ).execute()
+            # Only while the claim is still ours: a row whose lease ran out belongs to whoever took it next,
+            # and a row deleted with its subscription mid-send has nothing left to record against.
+            updated = (
+                WebhookDelivery.update(update)
+                .where((WebhookDelivery.id == delivery.id) & (WebhookDelivery.claim_token == delivery.claim_token))
+                .execute()
+            )
+            if updated:
+                WebhookAttempt.insert(
+                    delivery=delivery.id,
+                    number=number,
+                    started_at=started_at,
+                    duration_ms=duration_ms,
+                    status_code=result.status_code,
+                    error=result.error,
+                    succeeded=result.ok,
+                ).execute()
         return result

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from api.auth import create_key
+from api.auth import create_key, revoke_key
 from api.changes import write_transaction
 from api.db import database
 from api.models import WebhookDelivery
@@ -429,3 +429,55 @@ def test_listing_deliveries_takes_a_fixed_number_of_queries(client, keys, receiv
     count_queries.queries.clear()
     assert len(deliveries(client, keys["alice"], subscription["id"])["data"]) == 20
     assert count_queries.count == few
+
+
+def test_a_subscription_deleted_mid_send_records_nothing(client, keys, receiver):
+    subscription = subscribe(client, keys["alice"], receiver.url)
+    change("events", "e-1")
+
+    statuses = []
+
+    def send_then_unsubscribe(url, body, headers):
+        result = http_send(url, body, headers)
+        # Another thread, as another process would: the request must not share the worker's connection.
+        unsubscribe = threading.Thread(
+            target=lambda: statuses.append(
+                client.delete(f"{WEBHOOKS}/{subscription['id']}", headers=auth(keys["alice"])).status_code
+            )
+        )
+        unsubscribe.start()
+        unsubscribe.join(20)
+        return result
+
+    assert Worker(send=send_then_unsubscribe).run_once() == (1, 1)
+    assert statuses == [204]
+    assert len(receiver.received) == 1
+    with database.connection_context():
+        assert WebhookDelivery.select().count() == 0
+
+
+def test_a_revoked_keys_subscriptions_fall_silent(client, keys, receiver):
+    subscribe(client, keys["alice"], receiver.url)
+    kept = subscribe(client, keys["bob"], receiver.url + "/b")
+    change("events", "e-1")
+    with database.connection_context():
+        revoke_key(keys["alice"].split("_")[1])
+    Worker().run_once()
+    assert [body["subscription_id"] for body in receiver.bodies()] == [kept["id"]]
+
+
+def test_the_looping_worker_delivers_until_stopped(client, keys, receiver):
+    subscribe(client, keys["alice"], receiver.url)
+    worker = Worker()
+    thread = threading.Thread(target=worker.run_forever, kwargs={"interval": 0.05})
+    thread.start()
+    try:
+        made = [change("events", f"e-{n}") for n in range(3)]
+        deadline = time.monotonic() + 20
+        while len(receiver.received) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(20)
+    assert not thread.is_alive()
+    assert [body["id"] for body in receiver.bodies()] == made
