@@ -160,6 +160,7 @@ def worker_command(once, interval):
         queued, attempts = worker.run_once()
         click.echo(f"Queued {queued} deliveries; made {attempts} attempts.")
         return
+    worker.stop_on_signals()
     click.echo(f"Delivering webhooks from {current_app.config['DATABASE_URL']} (Ctrl-C or SIGTERM to stop)")
     worker.run_forever(interval)
     click.echo("Worker stopped.")

@@ -274,11 +274,13 @@ class Worker:
                     attempts += 1
         return queued, attempts
 
+    def stop_on_signals(self):
+        """SIGTERM and SIGINT stop the loop once the delivery in flight is recorded (main thread only)."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop())
+
     def run_forever(self, interval=2.0):
-        """Loop until SIGTERM/SIGINT (or `stop()`); a signal lets the delivery in flight finish."""
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, lambda *_: self.stop())
+        """Pass after pass, `interval` seconds apart, until `stop()`."""
         while not self.stopping.is_set():
             try:
                 self.run_once()

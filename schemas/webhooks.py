@@ -176,7 +176,7 @@ class DeliveryQueryArgs(QueryArgs):
         load_default=50, validate=validate.Range(1, MAX_LIMIT), metadata={"description": f"Page size, 1-{MAX_LIMIT}."}
     )
     before = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "Only deliveries with a smaller id: `meta.next_before` of the previous page."},
     )
     status = choices(DELIVERY_STATUSES, "Only deliveries in this state.")

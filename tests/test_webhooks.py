@@ -4,9 +4,14 @@ import functools
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -405,9 +410,10 @@ def test_deliveries_page_newest_first(client, keys, receiver):
     assert first["links"]["next"]
     second = deliveries(client, keys["alice"], subscription["id"], f"?limit=2&before={first['meta']['next_before']}")
     assert [d["change_id"] for d in second["data"]] == made[2:0:-1]
-    response = client.get(f"{WEBHOOKS}/{subscription['id']}/deliveries?limit=0", headers=auth(keys["alice"]))
-    assert response.status_code == 400
-    assert response.get_json()["errors"][0]["parameter"] == "limit"
+    for query, parameter in (("limit=0", "limit"), ("before=99999999999", "before"), ("status=sent", "status")):
+        response = client.get(f"{WEBHOOKS}/{subscription['id']}/deliveries?{query}", headers=auth(keys["alice"]))
+        assert response.status_code == 400
+        assert response.get_json()["errors"][0]["parameter"] == parameter
 
 
 def test_listing_deliveries_takes_a_fixed_number_of_queries(client, keys, receiver, count_queries):
@@ -481,3 +487,24 @@ def test_the_looping_worker_delivers_until_stopped(client, keys, receiver):
         thread.join(20)
     assert not thread.is_alive()
     assert [body["id"] for body in receiver.bodies()] == made
+
+
+def test_the_worker_command_stops_cleanly_on_sigterm(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}"}
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "eventledger"), "worker", "--interval", "0.1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert worker.stdout.readline().startswith("Delivering webhooks from sqlite:///")
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, output
+    assert "Worker stopped." in output
