@@ -12,7 +12,8 @@ from api.config import Config
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
-from api.resources import actors, claims, events, meta, package, resource_blueprint, sources, timeline, webhooks
+from api.resources import actors, claims, events, meta, package, resource_blueprint, sources, timeline
+from api.resources import webhooks as webhook_routes
 from api.responses import ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
@@ -76,7 +77,7 @@ def create_app(config=None):
     api.register_blueprint(timeline.blueprint)
     api.register_blueprint(meta.meta_blueprint(SPECS))
     api.register_blueprint(package.package_blueprint())
-    webhooks.register(api)
+    webhook_routes.register(api)
     app.register_blueprint(meta.docs_assets)
     errors.init_app(app)
     app.after_request(add_dataset_version)

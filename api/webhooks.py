@@ -263,13 +263,19 @@ class Worker:
     def run_once(self):
         """Queue what is new, then send everything due; returns (queued, sent attempts)."""
         with database.connection_context():
-            queued = self.enqueue()
+            queued, behind = self.enqueue()
+            while behind and not self.stopping.is_set():
+                more, behind = self.enqueue()
+                queued += more
             attempts = 0
             while not self.stopping.is_set():
                 claimed = self.claim()
                 if not claimed:
                     break
-                for delivery in claimed:
+                for index, delivery in enumerate(claimed):
+                    if self.stopping.is_set():
+                        self.release(claimed[index:])
+                        break
                     self.attempt(delivery)
                     attempts += 1
         return queued, attempts
@@ -295,10 +301,11 @@ class Worker:
         """Queue a delivery for each new matching change of each subscription, in change order.
 
         Subscriptions are locked for the pass, so two workers never queue the same window
-        twice (the unique (subscription, change) index would refuse it anyway).
+        twice (the unique (subscription, change) index would refuse it anyway). Returns
+        (deliveries queued, whether a subscription is still more than a window behind).
         """
         now = _now_from(self.clock)
-        queued = 0
+        queued, behind = 0, False
         with self._write_transaction():
             latest = Change.select(fn.MAX(Change.id)).scalar() or 0
             query = WebhookSubscription.select().where(
@@ -332,8 +339,16 @@ class Worker:
                 for chunk in chunked(rows, 500):  # under SQLite's limit of bound parameters per statement
                     WebhookDelivery.insert_many(chunk).on_conflict_ignore().execute()
                 queued += len(rows)
+                behind = behind or upto < latest
                 WebhookSubscription.update(cursor=upto).where(WebhookSubscription.id == subscription.id).execute()
-        return queued
+        return queued, behind
+
+    def release(self, deliveries):
+        """Give back claimed deliveries not tried (on stop), so another worker need not wait out the lease."""
+        WebhookDelivery.update(claim_token=None, claimed_until=None).where(
+            WebhookDelivery.id.in_([delivery.id for delivery in deliveries])
+            & (WebhookDelivery.claim_token == deliveries[0].claim_token)
+        ).execute()
 
     def _write_transaction(self):
         # SQLite: BEGIN IMMEDIATE takes the write lock up front, so two workers' passes run one after the other

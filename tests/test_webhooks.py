@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from api import webhooks
 from api.auth import create_key, revoke_key
 from api.changes import write_transaction
 from api.db import database
@@ -508,3 +509,31 @@ def test_the_worker_command_stops_cleanly_on_sigterm(tmp_path):
             worker.kill()
     assert worker.returncode == 0, output
     assert "Worker stopped." in output
+
+
+def test_a_long_outage_is_queued_window_by_window_in_one_pass(client, keys, receiver, monkeypatch):
+    monkeypatch.setattr(webhooks, "ENQUEUE_WINDOW", 2)
+    subscribe(client, keys["alice"], receiver.url)
+    made = [change("claims", f"c-{n}") for n in range(7)]
+    assert Worker().run_once() == (7, 7)
+    assert [body["id"] for body in receiver.bodies()] == made
+
+
+def test_a_stopped_worker_gives_back_what_it_did_not_try(client, keys, receiver):
+    subscribe(client, keys["alice"], receiver.url)
+    made = [change("events", f"e-{n}") for n in range(4)]
+    worker = Worker(batch=4)
+
+    def send_then_stop(url, body, headers):
+        worker.stop()  # as SIGTERM would, while the first of four claimed deliveries is in flight
+        return http_send(url, body, headers)
+
+    worker.send = send_then_stop
+    assert worker.run_once() == (4, 1)
+    with database.connection_context():
+        assert [(row.status, row.claim_token) for row in WebhookDelivery.select().order_by(WebhookDelivery.id)] == [
+            ("delivered", None),
+            *[("pending", None)] * 3,
+        ]
+    assert Worker().run_once() == (0, 3)
+    assert [body["id"] for body in receiver.bodies()] == made

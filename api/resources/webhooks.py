@@ -4,10 +4,17 @@ from flask import g, request, url_for
 from flask.views import MethodView
 from werkzeug.exceptions import NotFound
 
-from api import webhooks
 from api.auth import require_scope
 from api.resources import API_PREFIX, ApiBlueprint
 from api.responses import url_with
+from api.webhooks import (
+    create_subscription,
+    delete_subscription,
+    delivery_page,
+    find_subscription,
+    subscription_data,
+    visible_subscriptions,
+)
 from schemas.envelopes import ProblemSchema
 from schemas.webhooks import (
     DeliveryListEnvelope,
@@ -72,7 +79,7 @@ def subscription_or_404(subscription_id, own_only=False):
     number = int(subscription_id) if subscription_id.isdigit() and len(subscription_id) <= 10 else None
     row = None
     if number is not None and 0 < number <= MAX_ID:
-        row = webhooks.find_subscription(g.api_key, number, own_only=own_only)
+        row = find_subscription(g.api_key, number, own_only=own_only)
     if row is None:
         raise NotFound(f"No webhook subscription with id '{subscription_id}'.")
     return row
@@ -89,8 +96,8 @@ class Webhooks(MethodView):
 
         The answer holds the signing `secret`, which is never shown again.
         """
-        row, secret = webhooks.create_subscription(g.api_key, **body)
-        data = {**webhooks.subscription_data(row), "secret": secret}
+        row, secret = create_subscription(g.api_key, **body)
+        data = {**subscription_data(row), "secret": secret}
         location = url_for("webhooks.Webhook", subscription_id=str(row.id))
         return {"data": data}, {**PRIVATE, "Location": location}
 
@@ -102,8 +109,8 @@ class Webhooks(MethodView):
 
         The key's own subscriptions; an admin key sees everyone's.
         """
-        rows = webhooks.visible_subscriptions(g.api_key)
-        return {"data": [webhooks.subscription_data(row) for row in rows]}, PRIVATE
+        rows = visible_subscriptions(g.api_key)
+        return {"data": [subscription_data(row) for row in rows]}, PRIVATE
 
 
 @blueprint.route("/<string:subscription_id>")
@@ -113,14 +120,14 @@ class Webhook(MethodView):
     @documented(401, 403, 404)
     def get(self, subscription_id):
         """Get one subscription (without its secret)"""
-        return {"data": webhooks.subscription_data(subscription_or_404(subscription_id))}, PRIVATE
+        return {"data": subscription_data(subscription_or_404(subscription_id))}, PRIVATE
 
     @require_scope("read-write")
     @blueprint.response(204)
     @documented(401, 403, 404)
     def delete(self, subscription_id):
         """Delete a subscription, with its pending deliveries and their history"""
-        webhooks.delete_subscription(subscription_or_404(subscription_id))
+        delete_subscription(subscription_or_404(subscription_id))
         return "", PRIVATE
 
 
@@ -136,7 +143,7 @@ class Deliveries(MethodView):
         Only the subscriber's own key sees them.
         """
         row = subscription_or_404(subscription_id, own_only=True)
-        deliveries, next_before = webhooks.delivery_page(row, args["limit"], args.get("before"), args.get("status"))
+        deliveries, next_before = delivery_page(row, args["limit"], args.get("before"), args.get("status"))
         body = {
             "data": deliveries,
             "meta": {"limit": args["limit"], "next_before": next_before},
