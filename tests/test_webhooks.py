@@ -192,10 +192,19 @@ def test_an_invalid_subscription_is_a_422_naming_the_field(client, keys, body, f
     assert [(error["parameter"], error["location"]) for error in errors] == [(field, "json")]
 
 
-def test_a_body_that_is_not_json_is_a_422(client, keys):
-    response = client.post(WEBHOOKS, data="url=x", headers=auth(keys["alice"]), content_type="text/plain")
-    assert response.status_code in (415, 422)
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "parameter"),
+    [
+        ("{not json", "application/json", 400, "json"),
+        ('["a list"]', "application/json", 422, "_schema"),
+        ("url=http://example.org/", "application/x-www-form-urlencoded", 422, "url"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused(client, keys, data, content_type, status, parameter):
+    response = client.post(WEBHOOKS, data=data, headers=auth(keys["alice"]), content_type=content_type)
+    assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
+    assert [error["parameter"] for error in response.get_json()["errors"]] == [parameter]
 
 
 def test_keys_see_their_own_subscriptions_and_admin_sees_all(client, keys, receiver):

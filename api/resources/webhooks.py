@@ -62,13 +62,14 @@ ERRORS = {
 }
 
 
-def documented(*statuses):
-    """Bearer security and the problem+json errors of one operation."""
+def documented(*statuses, **descriptions):
+    """Bearer security and the problem+json errors of one operation (`descriptions`: status_400=... overrides)."""
 
     def decorate(view):
         for status in statuses:
+            description = descriptions.get(f"status_{status}", ERRORS[status])
             view = blueprint.alt_response(
-                status, schema=ProblemSchema, description=ERRORS[status], content_type="application/problem+json"
+                status, schema=ProblemSchema, description=description, content_type="application/problem+json"
             )(view)
         return blueprint.doc(security=SECURITY)(view)
 
@@ -90,7 +91,7 @@ class Webhooks(MethodView):
     @require_scope("read-write")
     @blueprint.arguments(WebhookInput, location="json", error_status_code=422)
     @blueprint.response(201, WebhookCreatedEnvelope, headers={"Location": LOCATION_HEADER})
-    @documented(401, 403, 422)
+    @documented(400, 401, 403, 422, status_400="The body is not JSON.")
     def post(self, body):
         """Subscribe a URL to changes
 
