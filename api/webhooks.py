@@ -9,6 +9,7 @@ later, and a worker that was down catches up.
 
 import hashlib
 import hmac
+import http.client
 import logging
 import random
 import secrets
@@ -233,7 +234,7 @@ def http_send(url, body, headers, timeout=SEND_TIMEOUT):
     except urllib.error.HTTPError as error:
         error.close()
         return SendResult(error.code, None)
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", error)
         return SendResult(None, f"{type(reason).__name__}: {reason}"[:500])
 

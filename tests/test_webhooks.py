@@ -32,6 +32,7 @@ class Receiver:
         self.received = []
         self.failures_left = 0
         self.delay = 0
+        self.garbage = False
         self.lock = threading.Lock()
         receiver = self
 
@@ -40,6 +41,10 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                if receiver.garbage:
+                    self.wfile.write(b"this is not HTTP\r\n\r\n")
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     failing = receiver.failures_left > 0
                     receiver.failures_left -= failing
@@ -546,3 +551,14 @@ def test_a_stopped_worker_gives_back_what_it_did_not_try(client, keys, receiver)
         ]
     assert Worker().run_once() == (0, 3)
     assert [body["id"] for body in receiver.bodies()] == made
+
+
+def test_a_receiver_that_answers_garbage_is_an_error_not_a_crash(client, keys, receiver):
+    subscription = subscribe(client, keys["alice"], receiver.url)
+    change("events", "e-1")
+    receiver.garbage = True
+    assert Worker().run_once() == (1, 1)
+    (delivery,) = deliveries(client, keys["alice"], subscription["id"])["data"]
+    (attempt,) = delivery["attempt_log"]
+    assert delivery["status"] == "pending"
+    assert attempt["status_code"] is None and attempt["error"].startswith("BadStatusLine")
