@@ -20,7 +20,7 @@ from api.auth import create_key, revoke_key
 from api.changes import write_transaction
 from api.db import database
 from api.models import WebhookDelivery
-from api.webhooks import BACKOFF_BASE, MAX_ATTEMPTS, Worker, http_send
+from api.webhooks import BACKOFF_BASE, CLAIM_LEASE, MAX_ATTEMPTS, Worker, http_send
 
 WEBHOOKS = "/api/v1/webhooks"
 
@@ -562,3 +562,18 @@ def test_a_receiver_that_answers_garbage_is_an_error_not_a_crash(client, keys, r
     (attempt,) = delivery["attempt_log"]
     assert delivery["status"] == "pending"
     assert attempt["status_code"] is None and attempt["error"].startswith("BadStatusLine")
+
+
+def test_deliveries_claimed_by_a_dead_worker_are_sent_once_the_lease_runs_out(client, keys, receiver):
+    subscribe(client, keys["alice"], receiver.url)
+    change("events", "e-1")
+    clock = Clock()
+    crashed = Worker(clock=clock)
+    with database.connection_context():
+        crashed.enqueue()
+        assert len(crashed.claim()) == 1  # and then the process died before sending
+    survivor = Worker(clock=clock)
+    assert survivor.run_once() == (0, 0)
+    clock.advance(CLAIM_LEASE.total_seconds() + 1)
+    assert survivor.run_once() == (0, 1)
+    assert len(receiver.received) == 1
