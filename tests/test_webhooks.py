@@ -220,7 +220,7 @@ def test_keys_see_their_own_subscriptions_and_admin_sees_all(client, keys, recei
         mine["id"],
         theirs["id"],
     ]
-    for path in (f"/{theirs['id']}", f"/{theirs['id']}/deliveries", "/nope", "/0", "/99999999999999999999"):
+    for path in (f"/{theirs['id']}", f"/{theirs['id']}/deliveries", "/nope", "/0", "/%C2%B2", "/99999999999999999999"):
         response = client.get(WEBHOOKS + path, headers=auth(keys["alice"]))
         assert response.status_code == 404, path
         assert response.mimetype == "application/problem+json"

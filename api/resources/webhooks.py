@@ -1,5 +1,7 @@
 """Webhook subscriptions: made, listed and deleted with an API key; delivered by `eventledger worker`."""
 
+import re
+
 from flask import g, request, url_for
 from flask.views import MethodView
 from werkzeug.exceptions import NotFound
@@ -30,6 +32,7 @@ SECURITY_SCHEME = "bearerAuth"
 SECURITY = [{SECURITY_SCHEME: []}]
 PRIVATE = {"Cache-Control": "no-store"}
 LOCATION_HEADER = {"description": "The new subscription's URL.", "schema": {"type": "string"}}
+ID_PATTERN = re.compile(r"[0-9]{1,10}")
 MAX_ID = 2**31 - 1  # the id columns' range: a larger number names nothing, rather than overflowing a query
 
 WEBHOOK_DESCRIPTION = """Subscriptions to the dataset's changes, delivered as signed HTTP POSTs.
@@ -77,7 +80,8 @@ def documented(*statuses, **descriptions):
 
 
 def subscription_or_404(subscription_id, own_only=False):
-    number = int(subscription_id) if subscription_id.isdigit() and len(subscription_id) <= 10 else None
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    number = int(subscription_id) if ID_PATTERN.fullmatch(subscription_id) else None
     row = None
     if number is not None and 0 < number <= MAX_ID:
         row = find_subscription(g.api_key, number, own_only=own_only)
