@@ -24,6 +24,7 @@ from api.resources import (
     sources,
     timeline,
 )
+from api.resources import webhooks as webhook_routes
 
 # Imported by name: the package attribute `changes` is api/changes.py, the change log.
 from api.resources.changes import blueprint as changes_blueprint
@@ -108,6 +109,7 @@ def create_app(config=None):
     api.register_blueprint(changes_blueprint)
     api.register_blueprint(meta.meta_blueprint(SPECS))
     api.register_blueprint(package.package_blueprint())
+    webhook_routes.register(api)
     app.register_blueprint(meta.docs_assets)
     errors.init_app(app)
     ratelimit.init_app(app)

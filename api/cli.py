@@ -1,4 +1,4 @@
-"""The `eventledger` command group (also `flask --app api ...`): init-db, seed, serve, export, keys."""
+"""The `eventledger` command group (also `flask --app api ...`): init-db, seed, serve, export, keys, worker."""
 
 import multiprocessing
 import os
@@ -229,6 +229,30 @@ def keys_revoke_command(prefix):
     click.echo(f"Revoked API key {prefix} ('{row.name}'): it no longer authenticates.")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Queue new changes, send every delivery that is due, and exit.")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds to sleep between passes.")
+@with_appcontext
+def worker_command(once, interval):
+    """Deliver webhooks: queue each new change for its subscriptions and send what is due, with retries.
+
+    Run as many as you like: each claims its own deliveries. SIGTERM lets the delivery in flight finish.
+    """
+    from api.webhooks import Worker
+
+    with database.connection_context():
+        create_tables()
+    worker = Worker()
+    if once:
+        queued, attempts = worker.run_once()
+        click.echo(f"Queued {queued} deliveries; made {attempts} attempts.")
+        return
+    worker.stop_on_signals()
+    click.echo(f"Delivering webhooks from {current_app.config['DATABASE_URL']} (Ctrl-C or SIGTERM to stop)")
+    worker.run_forever(interval)
+    click.echo("Worker stopped.")
+
+
 def init_app(app):
-    for command in (init_db_command, seed_command, serve_command, export_command, keys_group):
+    for command in (init_db_command, seed_command, serve_command, export_command, keys_group, worker_command):
         app.cli.add_command(command)

@@ -43,6 +43,10 @@ def _parameter_errors(webargs_messages):
     """Flatten webargs' {"query": {"limit": [...], "type": {0: [...]}}} into one entry per parameter."""
     errors = []
     for location, by_parameter in webargs_messages.items():
+        if not isinstance(by_parameter, dict):
+            # The location failed as a whole (a request body that is not JSON): it is the parameter.
+            errors.append({"parameter": location, "location": location, "messages": _leaf_messages(by_parameter)})
+            continue
         for parameter, messages in by_parameter.items():
             texts = [
                 f"Unknown {location} parameter." if text == "Unknown field." else text

@@ -197,10 +197,72 @@ class ApiKey(BaseModel):
     revoked_at = DateTimeField(null=True)
 
 
+class WebhookSubscription(BaseModel):
+    """A URL told about every new change of the chosen resources and kinds (api/webhooks.py).
+
+    `secret` is kept as given out because signing needs it; the API shows it only once.
+    `cursor` is the last Change id already queued for this subscription: the worker
+    queues from there, so nothing is lost while it is down.
+    """
+
+    id = AutoField()
+    api_key = ForeignKeyField(ApiKey, backref="webhooks", on_delete="CASCADE")
+    url = TextField()
+    resources = TextField()
+    kinds = TextField()
+    description = TextField(null=True)
+    secret = CharField()
+    cursor = IntegerField()
+    created_at = DateTimeField(default=utc_now)
+
+
+class WebhookDelivery(BaseModel):
+    """One change to send to one subscription: pending until a 2xx (delivered) or the last attempt (failed).
+
+    A worker claims a row by setting `claim_token` and a lease (`claimed_until`); a worker that dies
+    mid-send leaves a lease that expires, and the row is claimed again.
+    """
+
+    id = AutoField()
+    subscription = ForeignKeyField(WebhookSubscription, backref="deliveries", on_delete="CASCADE")
+    change = ForeignKeyField(Change, on_delete="CASCADE")
+    status = CharField(default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    claim_token = CharField(null=True)
+    claimed_until = DateTimeField(null=True)
+    created_at = DateTimeField(default=utc_now)
+    delivered_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "webhook_delivery"
+        indexes = (
+            (("subscription", "change"), True),
+            (("status", "next_attempt_at"), False),
+        )
+
+
+class WebhookAttempt(BaseModel):
+    """One try at sending a delivery: its answer's status code, or the error when there was none."""
+
+    id = AutoField()
+    delivery = ForeignKeyField(WebhookDelivery, backref="attempt_rows", on_delete="CASCADE")
+    number = IntegerField()
+    started_at = DateTimeField()
+    duration_ms = IntegerField()
+    status_code = IntegerField(null=True)
+    error = TextField(null=True)
+    succeeded = BooleanField()
+
+    class Meta:
+        indexes = ((("delivery", "number"), True),)
+
+
 CHANGE_KINDS = ("create", "update", "delete")
 RECORD_MODELS = (Source, Actor, Event, Claim)
 JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
-ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change, ApiKey)
+WEBHOOK_MODELS = (WebhookSubscription, WebhookDelivery, WebhookAttempt)
+ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change, ApiKey, *WEBHOOK_MODELS)
 
 
 def create_tables():

@@ -75,6 +75,10 @@ def test_schemathesis_finds_no_failure(live_server):
             "2",
             "--seed",
             os.environ.get("SCHEMATHESIS_SEED", "20261129"),
+            # The seed fixes the run; examples replayed from an earlier run's database would not (and
+            # replaying them trips a CPython 3.11.7 ast bug inside Hypothesis on JSON request bodies).
+            "--generation-database",
+            "none",
         ],
         cwd=ROOT,
         capture_output=True,
