@@ -15,7 +15,7 @@ RESOURCES = ("events", "actors", "claims", "sources")
 LIST_FIELDS = {
     "events": {
         "id", "title", "summary", "type", "date", "date_approximate", "date_note", "location", "date_start",
-        "date_end", "date_precision", "created_at", "updated_at", "version", "actors", "sources",
+        "date_end", "date_precision", "created_at", "updated_at", "version", "revision", "actors", "sources",
     },
     "claims": {
         "id", "statement", "status", "status_rationale", "credibility", "credibility_rationale", "created_at",
@@ -23,11 +23,12 @@ LIST_FIELDS = {
     },
     "actors": {
         "id", "name", "kind", "country", "aliases", "parent", "description", "created_at", "updated_at", "version",
+        "revision", "revision",
     },
     "sources": {
         "id", "type", "title", "publisher", "author", "url", "published", "published_note", "language", "reliability",
         "reliability_rationale", "document", "reported_in", "published_start", "published_end", "published_precision",
-        "created_at", "updated_at", "version",
+        "created_at", "updated_at", "version", "revision",
     },
 }  # fmt: skip
 
