@@ -13,6 +13,7 @@ from api.errors import PROBLEM_MEDIA_TYPE
 from api.pagination import CursorCodec
 from api.rendering import RecordRenderer
 from api.resources import actors, claims, events, meta, package, resource_blueprint, sources, timeline
+from api.resources.writes import SECURITY_SCHEME
 from api.responses import ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
@@ -67,10 +68,21 @@ def create_app(config=None):
         app,
         origins=app.config["CORS_ORIGINS"],
         send_wildcard=app.config["CORS_ORIGINS"] == ["*"],
-        expose_headers=["ETag", "Link", "Last-Modified", "Cache-Control", "Content-Disposition", "Dataset-Version"],
+        expose_headers=[
+            *("ETag", "Location", "Link", "Last-Modified", "Cache-Control", "Content-Disposition", "Dataset-Version")
+        ],
         max_age=86400,
     )
     api = EventledgerApi(app)
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (`el_<prefix>_<secret>`) as `Authorization: Bearer <key>`. Reads are public; "
+            "creating, changing and deleting records needs a key with the `read-write` scope.",
+        },
+    )
     for spec in SPECS.values():
         api.register_blueprint(resource_blueprint(spec, SPECS))
     api.register_blueprint(timeline.blueprint)
