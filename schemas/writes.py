@@ -58,7 +58,9 @@ class HistoryArgs(StrictSchema):
 
 class FieldChangeSchema(StrictSchema):
     # Raw: a field's value may be any JSON (a string, a number, a list of links).
-    from_ = fields.Raw(attribute="from", data_key="from", allow_none=True, metadata={"description": "The value before the change."})
+    from_ = fields.Raw(
+        attribute="from", data_key="from", allow_none=True, metadata={"description": "The value before the change."}
+    )
     to = fields.Raw(allow_none=True, metadata={"description": "The value after the change."})
 
 
