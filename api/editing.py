@@ -103,9 +103,7 @@ def replayed(api_key_id, key, request_fingerprint):
         error = UnprocessableEntity(
             "This Idempotency-Key was already used for a different request; use a new key for a new request."
         )
-        error.data = {
-            "errors": [{"parameter": "Idempotency-Key", "location": "header", "messages": ["Already used."]}]
-        }
+        error.data = {"errors": [{"parameter": "Idempotency-Key", "location": "header", "messages": ["Already used."]}]}
         raise error
     return stored.status, orjson.loads(stored.headers), stored.body.encode()
 

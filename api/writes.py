@@ -174,9 +174,7 @@ def _picker(keys):
 
 
 PLANS = {
-    "sources": ResourcePlan(
-        Source, SourceInput, _source_columns, _picker(SOURCE_FIELDS), parent_key="reported_in"
-    ),
+    "sources": ResourcePlan(Source, SourceInput, _source_columns, _picker(SOURCE_FIELDS), parent_key="reported_in"),
     "actors": ResourcePlan(Actor, ActorInput, _actor_columns, _actor_input, parent_key="parent"),
     "events": ResourcePlan(
         Event,

@@ -32,7 +32,7 @@ IF_MATCH = {
     "name": "If-Match",
     "required": True,
     "schema": {"type": "string"},
-    "description": "The ETag of a GET made after the record's last change (`\"r<revision>-...\"`: any ETag whose "
+    "description": 'The ETag of a GET made after the record\'s last change (`"r<revision>-..."`: any ETag whose '
     "revision is at least the record's `revision`), or `*`. Without it 428; when the record changed since, 412.",
 }
 EDIT_NOTE = {
