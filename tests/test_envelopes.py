@@ -19,11 +19,11 @@ LIST_FIELDS = {
     },
     "claims": {
         "id", "statement", "status", "status_rationale", "credibility", "credibility_rationale", "created_at",
-        "updated_at", "version", "actors", "sources", "events",
+        "updated_at", "version", "revision", "actors", "sources", "events",
     },
     "actors": {
         "id", "name", "kind", "country", "aliases", "parent", "description", "created_at", "updated_at", "version",
-        "revision", "revision",
+        "revision",
     },
     "sources": {
         "id", "type", "title", "publisher", "author", "url", "published", "published_note", "language", "reliability",

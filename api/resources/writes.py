@@ -51,8 +51,11 @@ IDEMPOTENCY_KEY = {
     "response again and writes nothing; the same key with another body is a 422. Keys are per API key, kept 24 h.",
 }
 WRITE_HEADERS = {
-    "ETag": {"description": "The ETag of the record's detail after the write: send it as If-Match next time."},
-    "Dataset-Version": {"description": "The dataset version after the write."},
+    "ETag": {
+        "description": "The ETag of the record's detail after the write: send it as If-Match next time.",
+        "schema": {"type": "string"},
+    },
+    "Dataset-Version": {"description": "The dataset version after the write.", "schema": {"type": "string"}},
 }
 PROBLEMS = {
     400: "The body is not valid JSON, or a parameter or header is malformed.",
@@ -209,7 +212,11 @@ def write_routes(blueprint, spec, detail_headers):
 
     @blueprint.route("", endpoint="Create")
     class Create(MethodView):
-        @blueprint.response(201, spec.detail_schema, headers={**WRITE_HEADERS, "Location": {"description": "Its URL."}})
+        @blueprint.response(
+            201,
+            spec.detail_schema,
+            headers={**WRITE_HEADERS, "Location": {"description": "Its URL.", "schema": {"type": "string"}}},
+        )
         @blueprint.doc(security=SECURITY, parameters=[IDEMPOTENCY_KEY, EDIT_NOTE], requestBody=body(input_schema))
         @document_problems(blueprint, 400, 401, 403, 409, 415, 422)
         @require_scope("read-write")
