@@ -210,6 +210,31 @@ def write_routes(blueprint, spec, detail_headers):
     def body(schema):
         return {"required": True, "content": {"application/json": {"schema": schema}}}
 
+    # flask-smorest reads docstrings when a route is registered, and these name the resource: so `doc`.
+    create_doc = {
+        "summary": f"Create a {singular}",
+        "description": f"The body is the {singular} as the seed fixtures hold it: an unused `id` (ids are never "
+        "reused, also after a delete) and its fields, with its links by id, checked as the seed loader checks "
+        "them. Answers 201 with the record as GET renders it. Needs a `read-write` API key.",
+    }
+    patch_doc = {
+        "summary": f"Change a {singular}",
+        "description": "Send only the members that change; each replaces the stored value whole (a link list such "
+        "as `actors` or `sources` replaces the whole list, `location` the whole location). Needs If-Match and a "
+        "`read-write` API key.",
+    }
+    delete_doc = {
+        "summary": f"Delete a {singular}",
+        "description": "Its own links go with it and its history keeps a `delete` entry holding its last values. "
+        "A record other records still refer to is refused (409, naming them) unless `detach=true`. Needs If-Match "
+        "and a `read-write` API key.",
+    }
+    history_doc = {
+        "summary": f"The history of a {singular}",
+        "description": "Every change, newest first, with who made it, the note and each field's value before and "
+        "after; a deleted record's history starts with its tombstone. 404 only for an id never used.",
+    }
+
     @blueprint.route("", endpoint="Create")
     class Create(MethodView):
         @blueprint.response(
@@ -217,53 +242,36 @@ def write_routes(blueprint, spec, detail_headers):
             spec.detail_schema,
             headers={**WRITE_HEADERS, "Location": {"description": "Its URL.", "schema": {"type": "string"}}},
         )
-        @blueprint.doc(security=SECURITY, parameters=[IDEMPOTENCY_KEY, EDIT_NOTE], requestBody=body(input_schema))
+        @blueprint.doc(
+            security=SECURITY, parameters=[IDEMPOTENCY_KEY, EDIT_NOTE], requestBody=body(input_schema), **create_doc
+        )
         @document_problems(blueprint, 400, 401, 403, 409, 415, 422)
         @require_scope("read-write")
         def post(self):
             return create_response(spec)
 
-    Create.post.__doc__ = (
-        f"Create a {singular}\n\nThe body is the {singular} as the seed fixtures hold it: an unused `id` "
-        "(ids are never reused, also after a delete) and its fields, with its links by id. Answers 201 with "
-        "the record as GET renders it. Needs a `read-write` API key."
-    )
-
     @blueprint.route("/<string:record_id>", endpoint="Edit")
     class Edit(MethodView):
         @blueprint.response(200, spec.detail_schema, headers=WRITE_HEADERS)
-        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], requestBody=body(patch_schema))
+        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], requestBody=body(patch_schema), **patch_doc)
         @document_problems(blueprint, 400, 401, 403, 404, 412, 415, 422, 428)
         @require_scope("read-write")
         def patch(self, record_id):
             return update_response(spec, record_id)
 
         @blueprint.response(204, headers={"Dataset-Version": WRITE_HEADERS["Dataset-Version"]})
-        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE])
+        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], **delete_doc)
         @document_problems(blueprint, 400, 401, 403, 404, 409, 412, 428)
         @require_scope("read-write")
         @blueprint.arguments(DeleteArgs, location="query")
         def delete(self, args, record_id):
             return delete_response(spec, record_id, args["detach"])
 
-    Edit.patch.__doc__ = (
-        f"Change a {singular}\n\nSend only the members that change; each replaces the stored value whole (a link "
-        "list such as `actors` or `sources` replaces the whole list). Needs If-Match and a `read-write` API key."
-    )
-    Edit.delete.__doc__ = (
-        f"Delete a {singular}\n\nIts own links go with it and its history keeps a `delete` entry holding its last "
-        "values. A record other records still refer to is refused (409) unless `detach=true`. Needs If-Match."
-    )
-
     @blueprint.route("/<string:record_id>/history", endpoint="History")
     class History(MethodView):
         @blueprint.arguments(HistoryArgs, location="query")
         @blueprint.response(200, HistorySchema, headers=history_headers)
+        @blueprint.doc(**history_doc)
         @document_problems(blueprint, 400, 404)
         def get(self, args, record_id):
             return history_response(spec, record_id, args)
-
-    History.get.__doc__ = (
-        f"The history of a {singular}\n\nEvery change, newest first, with who made it, the note and each field's "
-        "value before and after; a deleted record's history ends in its tombstone. 404 only for an id never used."
-    )
