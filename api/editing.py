@@ -78,7 +78,9 @@ def check_if_match(if_match, record_revision, present_header):
         raise PreconditionRequired()
     if if_match.star_tag:
         return
-    revisions = [int(match.group(1)) for tag in if_match.as_set() if (match := REVISION_TAG.match(tag))]
+    # Weak tags count too: a proxy that compressed a GET may have weakened its ETag; the revision is still in it.
+    tags = if_match.as_set(include_weak=True)
+    revisions = [int(match.group(1)) for tag in tags if (match := REVISION_TAG.match(tag))]
     if not any(revision >= record_revision for revision in revisions):
         raise PreconditionFailed(
             f"The record changed at revision r{record_revision}, after the ETag in If-Match was read: "

@@ -242,6 +242,30 @@ def test_an_etag_read_after_the_last_change_of_the_record_is_accepted(seeded, cl
         f"{API}/actors/china", json={"name": "China!"}, headers=auth(key, **{"If-Match": list_etag})
     )
     assert response.status_code == 200
+    weak = client.patch(
+        f"{API}/actors/china",
+        json={"name": "China"},
+        headers=auth(key, **{"If-Match": "W/" + response.headers["ETag"]}),
+    )
+    assert weak.status_code == 200
+
+
+def test_detaching_an_actor_clears_its_childrens_parent(seeded, client, key):
+    for record_id, parent in (("parent-body", None), ("child-body", "parent-body")):
+        body = shipped("actors", id=record_id, parent=parent)
+        assert client.post(f"{API}/actors", json=body, headers=auth(key)).status_code == 201
+    refused = client.delete(f"{API}/actors/parent-body", headers=auth(key, **{"If-Match": "*"}))
+    assert_problem(refused, 409, "actors.parent")
+    assert (
+        client.delete(f"{API}/actors/parent-body?detach=true", headers=auth(key, **{"If-Match": "*"})).status_code
+        == 204
+    )
+    child = client.get(f"{API}/actors/child-body").get_json()["data"]
+    assert (child["parent"], child["version"]) == (None, 2)
+    cycle = client.patch(
+        f"{API}/actors/child-body", json={"parent": "child-body"}, headers=auth(key, **{"If-Match": "*"})
+    )
+    assert_problem(cycle, 422, "parent")
 
 
 # --- Idempotency and ids -----------------------------------------------------------------------
