@@ -308,11 +308,13 @@ def _describe(found):
 
 
 class InUse(Conflict):
+    """409 naming the referrers: `parameter` is the referring resource and field, `messages` their ids."""
+
     def __init__(self, description, found):
         super().__init__(description)
         self.data = {
             "errors": [
-                {"parameter": f"{name}.{field_name}", "location": "body", "messages": ids}
+                {"parameter": f"{name}.{field_name}", "location": "path", "messages": ids}
                 for (name, field_name), ids in found.items()
             ]
         }
