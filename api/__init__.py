@@ -28,6 +28,7 @@ from api.resources import webhooks as webhook_routes
 
 # Imported by name: the package attribute `changes` is api/changes.py, the change log.
 from api.resources.changes import blueprint as changes_blueprint
+from api.resources.writes import SECURITY_SCHEME
 from api.responses import ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
@@ -90,6 +91,7 @@ def create_app(config=None):
         send_wildcard=app.config["CORS_ORIGINS"] == ["*"],
         expose_headers=[
             "ETag",
+            "Location",
             "Link",
             "Last-Modified",
             "Cache-Control",
@@ -103,6 +105,15 @@ def create_app(config=None):
         max_age=86400,
     )
     api = EventledgerApi(app)
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (`el_<prefix>_<secret>`) as `Authorization: Bearer <key>`. Reads are public; "
+            "creating, changing and deleting records needs a key with the `read-write` scope.",
+        },
+    )
     for spec in SPECS.values():
         api.register_blueprint(resource_blueprint(spec, SPECS))
     api.register_blueprint(timeline.blueprint)

@@ -13,7 +13,7 @@ import orjson
 from peewee import PostgresqlDatabase
 
 from api.db import database
-from api.models import CHANGE_KINDS, Change, bump_dataset_revision, utc_now
+from api.models import CHANGE_KINDS, Change, bump_dataset_revision, dataset_revision, utc_now
 
 # Any fixed number: every write transaction of every process takes this one PostgreSQL lock.
 WRITE_LOCK = 0x6576656E74  # "event"
@@ -56,9 +56,21 @@ class Writes:
         self.author = author
         self.note = note
         self.changes = []
+        self._revision = None
 
-    def change(self, resource, record_id, kind, version, before, after, note=None):
-        change = record_change(resource, record_id, kind, version, before, after, self.author, note or self.note)
+    @property
+    def revision(self):
+        """The dataset revision this transaction commits as, if it changes anything (records keep it).
+
+        Read once, inside the write lock, so no other write can take the same number.
+        """
+        if self._revision is None:
+            self._revision = dataset_revision() + 1
+        return self._revision
+
+    def change(self, resource, record_id, kind, version, before, after, note=None, at=None):
+        """`at`: the record's new `updated_at`, so `updated_since=T` on a list and the feed from T agree."""
+        change = record_change(resource, record_id, kind, version, before, after, self.author, note or self.note, at)
         if change is not None:
             self.changes.append(change)
         return change

@@ -41,6 +41,9 @@ class Record(BaseModel):
     created_at = DateTimeField(default=utc_now)
     updated_at = DateTimeField(default=utc_now, index=True)
     version = IntegerField(default=1)
+    # The dataset revision of the record's last change: an If-Match naming a revision at least this
+    # new was made after that change (api/editing.py).
+    revision = IntegerField(default=0)
 
 
 class Source(Record):
@@ -258,11 +261,31 @@ class WebhookAttempt(BaseModel):
         indexes = ((("delivery", "number"), True),)
 
 
+class IdempotentRequest(BaseModel):
+    """The first response to a POST sent with an Idempotency-Key, replayed to its retries for a day.
+
+    Keys are scoped per API key (`api_key` is the ApiKey id); `fingerprint` hashes what was asked,
+    so the same key with another request is refused instead of answered with the first result.
+    """
+
+    id = AutoField()
+    api_key = IntegerField()
+    key = CharField(max_length=255)
+    fingerprint = CharField()
+    status = IntegerField()
+    headers = TextField()
+    body = TextField()
+    created_at = DateTimeField(default=utc_now, index=True)
+
+    class Meta:
+        indexes = ((("api_key", "key"), True),)
+
+
 CHANGE_KINDS = ("create", "update", "delete")
 RECORD_MODELS = (Source, Actor, Event, Claim)
 JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
 WEBHOOK_MODELS = (WebhookSubscription, WebhookDelivery, WebhookAttempt)
-ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change, ApiKey, *WEBHOOK_MODELS)
+ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change, ApiKey, IdempotentRequest, *WEBHOOK_MODELS)
 
 
 def create_tables():
@@ -272,8 +295,21 @@ def create_tables():
     from api.search import create_search_indexes
 
     database.create_tables(ALL_MODELS, safe=True)
+    _add_missing_columns()
     DatasetState.insert(id=1, revision=0).on_conflict_ignore().execute()
     create_search_indexes(SPECS.values())
+
+
+def _add_missing_columns():
+    """Columns added to record tables after a database was made (`revision`), added in place."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(database.obj)
+    for model in RECORD_MODELS:
+        present = {column.name for column in database.get_columns(model._meta.table_name)}
+        missing = [field for field in model._meta.sorted_fields if field.column_name not in present]
+        if missing:
+            migrate(*(migrator.add_column(model._meta.table_name, field.column_name, field) for field in missing))
 
 
 def dataset_revision():

@@ -67,7 +67,12 @@ def request_etag(revision, variant=""):
 
     `variant` names a representation chosen by content negotiation (an `Accept`-ed CSV export).
     """
-    digest = hashlib.sha1((request.full_path + variant).encode(), usedforsecurity=False).hexdigest()[:16]
+    return path_etag(revision, request.full_path, variant)
+
+
+def path_etag(revision, full_path, variant=""):
+    """The ETag a GET of `full_path` (path, `?` and query, as Flask's `request.full_path`) would carry."""
+    digest = hashlib.sha1((full_path + variant).encode(), usedforsecurity=False).hexdigest()[:16]
     return f'"r{revision}-{digest}"'
 
 

@@ -43,6 +43,13 @@ class BookkeepingSchema(StrictSchema):
     created_at = UtcDateTime(dump_only=True, metadata={"description": "When the record was first loaded (UTC)."})
     updated_at = UtcDateTime(dump_only=True, metadata={"description": "When the record last changed (UTC)."})
     version = fields.Integer(dump_only=True, metadata={"description": "Starts at 1; grows by one with every change."})
+    revision = fields.Integer(
+        dump_only=True,
+        metadata={
+            "description": "The dataset revision of the record's last change: an If-Match ETag of this revision "
+            "or later (`\"r<revision>-...\"`) may change or delete it."
+        },
+    )
 
 
 def output_schema(schema_class):

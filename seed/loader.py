@@ -12,26 +12,21 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
 import yaml
 from marshmallow import ValidationError
 
 from api.changes import write_transaction
-from api.models import (
-    Actor,
-    Change,
-    Claim,
-    ClaimActor,
-    ClaimEvent,
-    ClaimSource,
-    Event,
-    EventActor,
-    EventSource,
-    Source,
-    create_tables,
-    utc_now,
+from api.models import create_tables, utc_now
+from api.writes import (
+    PLANS,
+    duplicate_link_problems,
+    excerpt_problems,
+    flatten_messages,
+    forms_cycle,
+    reference_problems,
+    write_record,
 )
-from schemas.dates import date_range
+from api.writes import source_texts as _source_texts
 from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput
 
 SEED_DIR = Path(__file__).resolve().parent
@@ -40,6 +35,7 @@ DOCUMENTS_DIR = SEED_DIR / "sources"
 SEED_AUTHOR = "seed"
 SEED_NOTE = "Loaded from the seed fixtures."
 FILES = (("sources", SourceInput), ("actors", ActorInput), ("events", EventInput), ("claims", ClaimInput))
+__all__ = ("FILES", "PLANS", "SeedError", "load", "read_fixtures", "write_fixtures")
 
 
 class SeedError(Exception):
@@ -61,16 +57,6 @@ FixtureLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 FixtureLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
-
-
-def _flatten(messages, prefix=""):
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        yield prefix, " ".join(messages)
-    else:
-        yield prefix, str(messages)
 
 
 def read_fixtures(data_dir=DATA_DIR, documents_dir=DOCUMENTS_DIR):
@@ -102,7 +88,8 @@ def read_fixtures(data_dir=DATA_DIR, documents_dir=DOCUMENTS_DIR):
             try:
                 fixtures[name].append(schema.load(item))
             except ValidationError as error:
-                problems += [f"{label}, field '{path_}': {message}" for path_, message in _flatten(error.messages)]
+                messages = flatten_messages(error.messages)
+                problems += [f"{label}, field '{path_}': {message}" for path_, message in messages]
     if problems:
         raise SeedError(problems)
     check_references(fixtures, documents_dir)
@@ -110,6 +97,7 @@ def read_fixtures(data_dir=DATA_DIR, documents_dir=DOCUMENTS_DIR):
 
 
 def check_references(fixtures, documents_dir=DOCUMENTS_DIR):
+    """References, duplicate links, cycles and then excerpts: the checks the write API makes in the database."""
     problems = []
     ids = {}
     for name, records in fixtures.items():
@@ -119,218 +107,36 @@ def check_references(fixtures, documents_dir=DOCUMENTS_DIR):
                 problems.append(f"{name}.yaml ({record['id']}), field 'id': duplicate id")
             ids[name].add(record["id"])
 
-    def expect(resource, record_id, field_name, target, value):
-        if value is not None and value not in ids[target]:
-            problems.append(f"{resource}.yaml ({record_id}), field '{field_name}': no {target[:-1]} with id '{value}'")
+    def exists(target, value):
+        return value in ids[target]
 
-    for source in fixtures["sources"]:
-        expect("sources", source["id"], "reported_in", "sources", source["reported_in"])
-    for actor in fixtures["actors"]:
-        expect("actors", actor["id"], "parent", "actors", actor["parent"])
-    for event in fixtures["events"]:
-        for i, link in enumerate(event["actors"]):
-            expect("events", event["id"], f"actors.{i}.actor", "actors", link["actor"])
-        for i, link in enumerate(event["sources"]):
-            expect("events", event["id"], f"sources.{i}.source", "sources", link["source"])
-    for claim in fixtures["claims"]:
-        for i, event_id in enumerate(claim["events"]):
-            expect("claims", claim["id"], f"events.{i}", "events", event_id)
-        for i, link in enumerate(claim["actors"]):
-            expect("claims", claim["id"], f"actors.{i}.actor", "actors", link["actor"])
-        for i, link in enumerate(claim["sources"]):
-            expect("claims", claim["id"], f"sources.{i}.source", "sources", link["source"])
-    problems += _duplicate_links(fixtures)
-    problems += _cycles(fixtures["sources"], "reported_in", "sources") + _cycles(fixtures["actors"], "parent", "actors")
+    for name, records in fixtures.items():
+        for record in records:
+            problems += reference_problems(name, record, exists)
+    for name, records in fixtures.items():
+        for record in records:
+            problems += duplicate_link_problems(name, record)
+    for name in ("sources", "actors"):
+        key = PLANS[name].parent_key
+        parents = {record["id"]: record[key] for record in fixtures[name]}
+        cycles = [start for start in parents if forms_cycle(start, parents.get)]
+        problems += [f"{name}.yaml ({start}), field '{key}': forms a cycle" for start in cycles]
     if not problems:
         problems += check_excerpts(fixtures, documents_dir)
     if problems:
-        raise SeedError(problems)
-
-
-# Links that the join tables' unique indexes allow only once per record.
-UNIQUE_LINKS = (
-    ("events", "actors", ("actor", "role")),
-    ("claims", "actors", ("actor", "stance")),
-    ("claims", "events", None),
-)
-
-
-def _duplicate_links(fixtures):
-    problems = []
-    for resource, field_name, keys in UNIQUE_LINKS:
-        for record in fixtures[resource]:
-            seen = set()
-            for i, link in enumerate(record[field_name]):
-                identity = link if keys is None else tuple(link[key] for key in keys)
-                if identity in seen:
-                    problems.append(f"{resource}.yaml ({record['id']}), field '{field_name}.{i}': duplicate link")
-                seen.add(identity)
-    return problems
-
-
-def _cycles(records, key, resource):
-    parents = {record["id"]: record[key] for record in records}
-    problems = []
-    for start in parents:
-        seen, current = set(), start
-        while current is not None and current not in seen:
-            seen.add(current)
-            current = parents.get(current)
-        if current == start:
-            problems.append(f"{resource}.yaml ({start}), field '{key}': forms a cycle")
-    return problems
+        raise SeedError([str(problem) for problem in problems])
 
 
 def source_texts(sources, documents_dir=DOCUMENTS_DIR):
-    """The full text that each source's excerpts must come from: its own document, or its reporter's."""
-    by_id = {source["id"]: source for source in sources}
-    texts, problems = {}, []
-    for source in sources:
-        holder = source
-        while holder["document"] is None and holder["reported_in"] is not None:
-            holder = by_id[holder["reported_in"]]
-        if holder["document"] is None:
-            problems.append(
-                f"sources.yaml ({source['id']}), field 'document': no document and no reported_in source with one"
-            )
-            continue
-        path = Path(documents_dir) / holder["document"]
-        if not path.is_file():
-            problems.append(f"sources.yaml ({holder['id']}), field 'document': file {path} not found")
-            continue
-        texts[source["id"]] = path.read_text(encoding="utf-8")
-    return texts, problems
+    return _source_texts(sources, documents_dir)
 
 
 def check_excerpts(fixtures, documents_dir=DOCUMENTS_DIR):
     texts, problems = source_texts(fixtures["sources"], documents_dir)
     for resource in ("events", "claims"):
         for record in fixtures[resource]:
-            for i, link in enumerate(record["sources"]):
-                text = texts.get(link["source"])
-                if text is not None and link["excerpt"] not in text:
-                    problems.append(
-                        f"{resource}.yaml ({record['id']}), field 'sources.{i}.excerpt': "
-                        f"not a verbatim excerpt of source '{link['source']}'"
-                    )
+            problems += excerpt_problems(resource, record, texts)
     return problems
-
-
-# --- Writing -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkPlan:
-    """A list field of a fixture record stored as rows of a join table owned by the record."""
-
-    join_model: type
-    owner_key: str
-    value_keys: tuple
-
-    def to_row(self, link):
-        if not isinstance(link, dict):  # a bare id, as in a claim's `events`
-            return {self.value_keys[0]: link}
-        return {key: link[key] for key in self.value_keys}
-
-    def stored(self, owner_ids):
-        owner = getattr(self.join_model, self.owner_key)
-        columns = [owner.alias("_owner"), *(getattr(self.join_model, key) for key in self.value_keys)]
-        query = self.join_model.select(*columns).where(owner.in_(owner_ids)).order_by(self.join_model.position)
-        stored = {}
-        for row in query.dicts():
-            stored.setdefault(row.pop("_owner"), []).append(row)
-        return stored
-
-    def replace(self, owner_id, rows):
-        self.join_model.delete().where(getattr(self.join_model, self.owner_key) == owner_id).execute()
-        if rows:
-            self.join_model.insert_many(
-                [{self.owner_key: owner_id, "position": position, **row} for position, row in enumerate(rows)]
-            ).execute()
-
-
-@dataclass
-class ResourcePlan:
-    """How one fixture resource maps to a table and its owned join tables."""
-
-    model: type
-    columns: object
-    links: dict = field(default_factory=dict)
-    parent_key: str | None = None
-
-
-def _source_columns(record):
-    published = date_range(record["published"]) if record["published"] else None
-    return {
-        **{
-            key: record[key]
-            for key in (
-                "type",
-                "title",
-                "publisher",
-                "author",
-                "url",
-                "published",
-                "published_note",
-                "language",
-                "reliability",
-                "reliability_rationale",
-                "document",
-                "reported_in",
-            )
-        },
-        "published_start": published.start if published else None,
-        "published_end": published.end if published else None,
-        "published_precision": published.precision if published else None,
-    }
-
-
-def _actor_columns(record):
-    return {
-        **{key: record[key] for key in ("name", "kind", "country", "parent", "description")},
-        "aliases": orjson.dumps(record["aliases"]).decode(),
-    }
-
-
-def _event_columns(record):
-    dates = date_range(record["date"]) if record["date"] else None
-    location = record["location"]
-    return {
-        **{key: record[key] for key in ("title", "summary", "type", "date", "date_approximate", "date_note")},
-        "date_start": dates.start if dates else None,
-        "date_end": dates.end if dates else None,
-        "date_precision": dates.precision if dates else None,
-        **{key: location.get(key) for key in ("place", "country", "latitude", "longitude")},
-    }
-
-
-def _claim_columns(record):
-    return {
-        key: record[key] for key in ("statement", "status", "status_rationale", "credibility", "credibility_rationale")
-    }
-
-
-PLANS = {
-    "sources": ResourcePlan(Source, _source_columns, parent_key="reported_in"),
-    "actors": ResourcePlan(Actor, _actor_columns, parent_key="parent"),
-    "events": ResourcePlan(
-        Event,
-        _event_columns,
-        links={
-            "actors": LinkPlan(EventActor, "event", ("actor", "role")),
-            "sources": LinkPlan(EventSource, "event", ("source", "excerpt")),
-        },
-    ),
-    "claims": ResourcePlan(
-        Claim,
-        _claim_columns,
-        links={
-            "events": LinkPlan(ClaimEvent, "claim", ("event",)),
-            "actors": LinkPlan(ClaimActor, "claim", ("actor", "stance")),
-            "sources": LinkPlan(ClaimSource, "claim", ("source", "stance", "excerpt")),
-        },
-    ),
-}
 
 
 def _parents_first(records, key):
@@ -383,41 +189,11 @@ def write_fixtures(fixtures):
             stored_links = {link_name: link.stored(ids) for link_name, link in plan.links.items()}
             counts = {"created": 0, "updated": 0, "unchanged": 0}
             for record in records:
-                columns = plan.columns(record)
-                wanted_links = {
-                    link_name: [link.to_row(item) for item in record[link_name]]
-                    for link_name, link in plan.links.items()
-                }
-                current = existing.get(record["id"])
-                after = {**columns, **wanted_links}
-                if current is None:
-                    model.insert(id=record["id"], created_at=now, updated_at=now, version=1, **columns).execute()
-                    writes.change(name, record["id"], "create", 1, None, after)
-                    counts["created"] += 1
-                elif any(current[key] != value for key, value in columns.items()) or any(
-                    stored_links[link_name].get(record["id"], []) != rows for link_name, rows in wanted_links.items()
-                ):
-                    model.update(updated_at=now, version=model.version + 1, **columns).where(
-                        model.id == record["id"]
-                    ).execute()
-                    before = {key: current[key] for key in columns}
-                    for link_name in plan.links:
-                        before[link_name] = stored_links[link_name].get(record["id"], [])
-                    writes.change(name, record["id"], "update", current["version"] + 1, before, after)
-                    counts["updated"] += 1
-                else:
-                    counts["unchanged"] += 1
-                    continue
-                for link_name, link in plan.links.items():
-                    link.replace(record["id"], wanted_links[link_name])
+                links = {link_name: stored.get(record["id"], []) for link_name, stored in stored_links.items()}
+                counts[write_record(writes, name, record, existing.get(record["id"]), links, now)] += 1
             summary.created[name] = counts["created"]
             summary.updated[name] = counts["updated"]
             summary.unchanged[name] = counts["unchanged"]
-        if writes.changes:
-            # Each change must carry its record's `updated_at`, so that `updated_since=T` on a list and the
-            # changes feed from T agree; Writes.change stamps its own clock. Writes are serialised, so
-            # every change from the first of this load on is this load's.
-            Change.update(changed_at=now).where(Change.id >= writes.changes[0].id).execute()
     return summary
 
 

@@ -190,7 +190,7 @@ def test_record_tables_hold_every_field_of_the_api_records(seeded, client):
         record = get_ok(client, f"/api/v1/{resource}?limit=1")["data"][0]
         columns = [field["name"] for field in by_name[resource]["schema"]["fields"]]
         assert sorted(columns) == sorted(flat(record, resource)), resource
-        assert columns[0] == "id" and columns[-3:] == ["created_at", "updated_at", "version"]
+        assert columns[0] == "id" and columns[-4:] == ["created_at", "updated_at", "version", "revision"]
 
 
 def test_enums_are_the_vocabularies(seeded, client):

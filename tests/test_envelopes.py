@@ -15,19 +15,20 @@ RESOURCES = ("events", "actors", "claims", "sources")
 LIST_FIELDS = {
     "events": {
         "id", "title", "summary", "type", "date", "date_approximate", "date_note", "location", "date_start",
-        "date_end", "date_precision", "created_at", "updated_at", "version", "actors", "sources",
+        "date_end", "date_precision", "created_at", "updated_at", "version", "revision", "actors", "sources",
     },
     "claims": {
         "id", "statement", "status", "status_rationale", "credibility", "credibility_rationale", "created_at",
-        "updated_at", "version", "actors", "sources", "events",
+        "updated_at", "version", "revision", "actors", "sources", "events",
     },
     "actors": {
         "id", "name", "kind", "country", "aliases", "parent", "description", "created_at", "updated_at", "version",
+        "revision",
     },
     "sources": {
         "id", "type", "title", "publisher", "author", "url", "published", "published_note", "language", "reliability",
         "reliability_rationale", "document", "reported_in", "published_start", "published_end", "published_precision",
-        "created_at", "updated_at", "version",
+        "created_at", "updated_at", "version", "revision",
     },
 }  # fmt: skip
 

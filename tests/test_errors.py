@@ -261,7 +261,13 @@ def test_write_methods_are_a_405_problem_with_allow(seeded, client):
         assert "GET" in allow, response.headers.get("Allow")
         assert method not in allow
 
-    check_each([(method, path) for method in ("POST", "PUT", "DELETE", "PATCH") for path in _method_paths()], check)
+    def routed(method, path):
+        # The write API: POST on a list, PATCH and DELETE on a record (tests/test_writes.py).
+        parts = path.strip("/").split("/")
+        return (method == "POST" and path in LISTS) or (method in ("PATCH", "DELETE") and len(parts) == 4)
+
+    cases = [(m, p) for m in ("POST", "PUT", "DELETE", "PATCH") for p in _method_paths() if not routed(m, p)]
+    check_each(cases, check)
     # Nothing was written.
     assert client.get("/api/v1/events/reuters-investigation-published").get_json()["data"]["version"] == 1
 

@@ -193,16 +193,25 @@ def detail_response(spec, record_id, args):
     row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
+    headers = caching_headers(etag)
+    headers["Last-Modified"] = last_modified(row)
+    body = orjson.dumps({"data": render_detail(spec, row, args), "meta": {"dataset_revision": revision}})
+    return responses().store(revision, json_response(body, headers=headers))
+
+
+def render_detail(spec, row, args):
+    """A record as its detail response holds it: its own fields and links, and every related record embedded."""
     record = dict(renderer().render(spec, [row], complete=True)[0][0])
     included = set(args.get("include", []))
     for relation_name in spec.relations:
         renderer().embed(spec, [record], relation_name, full=relation_name in included)
     if args.get("fields"):
         record = select_fields(record, set(args["fields"]) | included)
-    headers = caching_headers(etag)
-    headers["Last-Modified"] = row["updated_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")
-    body = orjson.dumps({"data": record, "meta": {"dataset_revision": revision}})
-    return responses().store(revision, json_response(body, headers=headers))
+    return record
+
+
+def last_modified(row):
+    return row["updated_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 def resource_blueprint(spec, specs):
@@ -251,6 +260,10 @@ def resource_blueprint(spec, specs):
 
     for relation in spec.relations.values():
         _related_route(blueprint, spec, relation, specs, list_headers)
+    # Imported here: the write views use this module's rendering helpers.
+    from api.resources.writes import write_routes
+
+    write_routes(blueprint, spec, detail_headers)
     return blueprint
 
 

@@ -1,0 +1,105 @@
+"""Schemas of the write API: PATCH bodies, the delete and history parameters, and a record's history."""
+
+import copy
+
+from marshmallow import fields, validate
+
+from schemas.query import DEFAULT_LIMIT, MAX_LIMIT
+from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput, StrictSchema, UtcDateTime
+
+
+def patch_schema(input_class):
+    """The input schema with every member optional and without `id`: a PATCH sends what it changes.
+
+    A class of its own (`EventPatch`) so that the OpenAPI document names it; it is loaded with
+    `partial=True`, so members left out get no default either.
+    """
+    declared = {}
+    for name, field in input_class._declared_fields.items():
+        if name == "id":
+            continue
+        if field.required:
+            field = copy.copy(field)
+            field.required = False
+        declared[name] = field
+    return type(input_class.__name__.replace("Input", "Patch"), (StrictSchema,), declared)
+
+
+PATCH_SCHEMAS = {
+    "sources": patch_schema(SourceInput),
+    "actors": patch_schema(ActorInput),
+    "events": patch_schema(EventInput),
+    "claims": patch_schema(ClaimInput),
+}
+
+
+class DeleteArgs(StrictSchema):
+    detach = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Remove the links that other records hold to this one (each such record gets an "
+            "update of its own in the change log), then delete. Without it, a record still referred to is "
+            "not deleted (409)."
+        },
+    )
+
+
+class HistoryArgs(StrictSchema):
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"Changes per page, 1-{MAX_LIMIT}."},
+    )
+    before = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Only changes older than this change id: the `next_before` of the previous page."},
+    )
+
+
+class FieldChangeSchema(StrictSchema):
+    # Raw: a field's value may be any JSON (a string, a number, a list of links).
+    from_ = fields.Raw(
+        attribute="from", data_key="from", allow_none=True, metadata={"description": "The value before the change."}
+    )
+    to = fields.Raw(allow_none=True, metadata={"description": "The value after the change."})
+
+
+class ChangeSchema(StrictSchema):
+    change = fields.Integer(
+        attribute="id", metadata={"description": "The change's id: its position in the dataset's change log."}
+    )
+    kind = fields.String(metadata={"description": "create, update or delete (a tombstone)."})
+    version = fields.Integer(metadata={"description": "The record's version after the change (a delete counts one)."})
+    changed_at = UtcDateTime(metadata={"description": "When the change was committed (UTC)."})
+    author = fields.String(metadata={"description": "The name of the API key that made it (`seed` for fixtures)."})
+    note = fields.String(allow_none=True, metadata={"description": "The editor's note (X-Edit-Note), if any."})
+    fields_ = fields.Dict(
+        data_key="fields",
+        attribute="fields",
+        keys=fields.String(),
+        values=fields.Nested(FieldChangeSchema),
+        metadata={
+            "description": "Each stored field that changed, with its value before and after: columns as the data "
+            "package names them (a partial date with its derived start/end/precision, an event's location as "
+            "place/country/latitude/longitude) and owned links as lists of link rows."
+        },
+    )
+
+
+class HistoryMetaSchema(StrictSchema):
+    limit = fields.Integer(required=True, metadata={"description": "Page size."})
+    next_before = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "`before` of the next (older) page; null at the end."}
+    )
+    dataset_revision = fields.Integer(required=True, metadata={"description": "Revision the page was read from."})
+
+
+class HistoryLinksSchema(StrictSchema):
+    self = fields.String(required=True, metadata={"description": "This page."})
+    next = fields.String(required=True, allow_none=True, metadata={"description": "The next, older page."})
+
+
+class HistorySchema(StrictSchema):
+    data = fields.List(fields.Nested(ChangeSchema), required=True, metadata={"description": "Newest first."})
+    meta = fields.Nested(HistoryMetaSchema, required=True)
+    links = fields.Nested(HistoryLinksSchema, required=True)

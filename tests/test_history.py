@@ -1,0 +1,83 @@
+"""A record's history through HTTP: every change newest first, with author, note and each field's from and to."""
+
+import pytest
+from helpers import SEEDED_IDS
+from writes_helpers import API, assert_problem, auth, changes_of, make_key, shipped
+
+CLAIM = "china-supplies-dual-use-goods-to-russia"
+
+
+@pytest.fixture
+def key(app):
+    return make_key("alice")
+
+
+def test_a_claims_status_history_shows_the_status_and_the_sources_it_rests_on(seeded, client, key):
+    url = f"{API}/claims/{CLAIM}"
+    claim = client.get(url).get_json()["data"]
+    assert claim["status"] == "alleged"
+    sources = [{"source": s["id"], "stance": s["stance"], "excerpt": s["excerpt"]} for s in claim["sources"]]
+    corroboration = shipped("claims", "evidence-insufficient-for-immediate-action")["sources"][0]
+    response = client.patch(
+        url,
+        json={"status": "confirmed", "sources": [*sources, corroboration]},
+        headers=auth(
+            key, **{"If-Match": client.get(url).headers["ETag"], "X-Edit-Note": "Corroborated by an EU official"}
+        ),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    history = client.get(f"{url}/history")
+    assert history.status_code == 200
+    latest, *earlier = history.get_json()["data"]
+    assert (latest["kind"], latest["version"], latest["author"]) == ("update", 2, "alice")
+    assert latest["note"] == "Corroborated by an EU official"
+    assert latest["fields"]["status"] == {"from": "alleged", "to": "confirmed"}
+    assert latest["fields"]["sources"]["from"] == sources
+    assert latest["fields"]["sources"]["to"] == [*sources, corroboration]
+    assert set(latest["fields"]) == {"status", "sources"}
+    assert [entry["kind"] for entry in earlier] == ["create"]
+    assert earlier[0]["author"] == "seed" and earlier[0]["fields"]["status"] == {"from": None, "to": "alleged"}
+    # The entries are the change log's rows.
+    assert [entry["change"] for entry in history.get_json()["data"]] == [
+        c["id"] for c in reversed(changes_of("claims", CLAIM))
+    ]
+
+
+def test_history_pages_newest_first_with_before(seeded, client, key):
+    url = f"{API}/actors/{SEEDED_IDS['actors']}"
+    for name in ("One", "Two", "Three"):
+        assert client.patch(url, json={"name": name}, headers=auth(key, **{"If-Match": "*"})).status_code == 200
+    first = client.get(f"{url}/history?limit=2").get_json()
+    assert [entry["version"] for entry in first["data"]] == [4, 3]
+    assert first["meta"]["next_before"] == first["data"][-1]["change"]
+    second = client.get(first["links"]["next"]).get_json()
+    assert [entry["version"] for entry in second["data"]] == [2, 1]
+    assert second["data"][0]["fields"]["name"]["to"] == "One"
+    third = client.get(second["links"]["next"]).get_json() if second["links"]["next"] else {"data": []}
+    assert third["data"] == []
+
+
+def test_a_deleted_records_history_ends_in_its_tombstone_and_unknown_ids_are_404(seeded, client, key):
+    created = client.post(f"{API}/actors", json=shipped("actors", id="ephemeral", name="Ephemeral"), headers=auth(key))
+    assert client.delete(created.headers["Location"], headers=auth(key, **{"If-Match": "*"})).status_code == 204
+    history = client.get(f"{API}/actors/ephemeral/history")
+    assert history.status_code == 200
+    tombstone, creation = history.get_json()["data"]
+    assert tombstone["kind"] == "delete" and tombstone["fields"]["name"] == {"from": "Ephemeral", "to": None}
+    assert creation["kind"] == "create"
+    assert_problem(client.get(f"{API}/actors/never-was/history"), 404)
+    assert_problem(client.get(f"{API}/actors/Not%20A%20Slug/history"), 404)
+    assert_problem(client.get(f"{API}/actors/china/history?limit=0"), 400, "limit")
+    assert_problem(client.get(f"{API}/actors/china/history?colour=red"), 400, "colour")
+
+
+def test_history_is_cached_by_revision_and_changes_with_a_write(seeded, client, key):
+    url = f"{API}/events/{SEEDED_IDS['events']}/history"
+    first = client.get(url)
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    patch = client.patch(
+        f"{API}/events/{SEEDED_IDS['events']}", json={"summary": "New."}, headers=auth(key, **{"If-Match": "*"})
+    )
+    assert patch.status_code == 200
+    second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and len(second.get_json()["data"]) == 2
