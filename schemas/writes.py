@@ -56,7 +56,7 @@ class HistoryArgs(StrictSchema):
     )
 
 
-class FieldChangeSchema(StrictSchema):
+class HistoryFieldChangeSchema(StrictSchema):
     # Raw: a field's value may be any JSON (a string, a number, a list of links).
     from_ = fields.Raw(
         attribute="from", data_key="from", allow_none=True, metadata={"description": "The value before the change."}
@@ -64,7 +64,7 @@ class FieldChangeSchema(StrictSchema):
     to = fields.Raw(allow_none=True, metadata={"description": "The value after the change."})
 
 
-class ChangeSchema(StrictSchema):
+class HistoryEntrySchema(StrictSchema):
     change = fields.Integer(
         attribute="id", metadata={"description": "The change's id: its position in the dataset's change log."}
     )
@@ -77,7 +77,7 @@ class ChangeSchema(StrictSchema):
         data_key="fields",
         attribute="fields",
         keys=fields.String(),
-        values=fields.Nested(FieldChangeSchema),
+        values=fields.Nested(HistoryFieldChangeSchema),
         metadata={
             "description": "Each stored field that changed, with its value before and after: columns as the data "
             "package names them (a partial date with its derived start/end/precision, an event's location as "
@@ -100,6 +100,6 @@ class HistoryLinksSchema(StrictSchema):
 
 
 class HistorySchema(StrictSchema):
-    data = fields.List(fields.Nested(ChangeSchema), required=True, metadata={"description": "Newest first."})
+    data = fields.List(fields.Nested(HistoryEntrySchema), required=True, metadata={"description": "Newest first."})
     meta = fields.Nested(HistoryMetaSchema, required=True)
     links = fields.Nested(HistoryLinksSchema, required=True)
