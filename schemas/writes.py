@@ -51,7 +51,7 @@ class HistoryArgs(StrictSchema):
         metadata={"description": f"Changes per page, 1-{MAX_LIMIT}."},
     )
     before = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=2**31 - 1),  # change ids are 32-bit: a larger one is a 400, not a 500
         metadata={"description": "Only changes older than this change id: the `next_before` of the previous page."},
     )
 
