@@ -71,8 +71,10 @@ def test_schemathesis_finds_no_failure(live_server):
             "positive_data_acceptance",
             "--max-examples",
             os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"),
+            # One worker: Hypothesis parsing in two threads at once trips a CPython 3.11.7 ast bug
+            # ("AST constructor recursion depth mismatch") now and then.
             "--workers",
-            "2",
+            "1",
             "--seed",
             os.environ.get("SCHEMATHESIS_SEED", "20261129"),
             # The seed fixes the run; examples replayed from an earlier run's database would not (and
