@@ -13,7 +13,8 @@ SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
     ("synchronous", "normal"),
-    ("busy_timeout", 5000),
+    # Writes are serialised (BEGIN IMMEDIATE): a writer queues behind the others instead of failing fast.
+    ("busy_timeout", 30000),
     # 8 MB per connection: each worker thread keeps its own pooled connection and that much page
     # cache (and as much again for a sort), so this bounds a worker's memory; the OS caches the rest.
     ("cache_size", -8000),
