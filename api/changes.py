@@ -7,6 +7,7 @@ recorded in the same transaction as the write it describes, and writes are seria
 the last id it saw can never miss a change that commits later with a smaller id.
 """
 
+import threading
 from contextlib import contextmanager
 
 import orjson
@@ -16,6 +17,7 @@ from api.db import database
 from api.models import CHANGE_KINDS, Change, bump_dataset_revision, dataset_revision, utc_now
 
 # Any fixed number: every write transaction of every process takes this one PostgreSQL lock.
+_SQLITE_WRITERS = threading.RLock()  # re-entrant: a write may run inside another
 WRITE_LOCK = 0x6576656E74  # "event"
 
 
@@ -92,7 +94,9 @@ def write_transaction(author, note=None):
             if writes.changes:
                 bump_dataset_revision()
     else:
-        with database.atomic("IMMEDIATE"):
+        # Threads of one process queue on a lock of their own first: SQLite's busy handler polls, and
+        # under load a writer can lose the race for its whole busy timeout while others keep winning.
+        with _SQLITE_WRITERS, database.atomic("IMMEDIATE"):
             yield writes
             if writes.changes:
                 bump_dataset_revision()
