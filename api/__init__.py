@@ -76,6 +76,14 @@ class EventledgerApi(Api):
             self.spec.components.header(name, header)
 
 
+def read_caches(config):
+    """The app's caches of rendered records and finished responses, empty."""
+    return {
+        "eventledger.renderer": RecordRenderer(SPECS, config["RENDER_CACHE_SIZE"]),
+        "eventledger.responses": ResponseCache(config["RESPONSE_CACHE_SIZE"]),
+    }
+
+
 def create_app(config=None):
     app = Flask(__name__)
     app.config.from_object(Config)
@@ -128,8 +136,7 @@ def create_app(config=None):
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
-    app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
-    app.extensions["eventledger.responses"] = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
+    app.extensions.update(read_caches(app.config))
     app.extensions["eventledger.cursors"] = CursorCodec(app.config["CURSOR_SECRET"])
     app.extensions["eventledger.api"] = api
     app.extensions["eventledger.specs"] = SPECS

@@ -1,58 +1,59 @@
-"""Shared fixtures: an app per test on a fresh database, SQLite always and PostgreSQL when reachable.
+"""Shared fixtures: one app per test run, a fresh database per test, SQLite always and PostgreSQL when reachable.
 
 Every HTTP test runs once per backend. PostgreSQL uses TEST_POSTGRES_URL
 (default postgresql://postgres@127.0.0.1:5432/test); when it cannot be reached
 those variants skip with the reason, unless REQUIRE_POSTGRES=1 (as .ci/run sets)
 turns the skip into a failure.
+
+Building an app (its OpenAPI document above all) and creating and seeding a database
+cost more than most tests, so both are done once per worker: each test gets the one app
+with its settings and caches as new, and a database restored from a template, empty or
+seeded (tests/databases.py), which no earlier test can have touched.
 """
 
-import copy
 import logging
 import os
 
 import pytest
+from databases import PostgresTemplates, SqliteTemplates, postgres_unavailable
 
-from api import create_app
-from api.db import database
-from api.models import ALL_MODELS, create_tables
+from api import create_app, read_caches
+from api.db import bind_database, database
 from seed.loader import FILES, PLANS, read_fixtures, write_fixtures
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_unavailable():
-    try:
-        import psycopg2
-
-        psycopg2.connect(POSTGRES_URL, connect_timeout=3).close()
-    except Exception as error:  # any failure to connect is a reason to skip
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {error}".strip()
-    return None
+# The settings of every test app: rate limits stay off (as under TESTING by default);
+# tests/test_rate_limits.py turns them on to test them.
+TEST_SETTINGS = {"TESTING": True, "RATE_LIMIT_ENABLED": False}
 
 
 @pytest.fixture(scope="session")
 def postgres_reason():
-    return _postgres_unavailable()
+    return postgres_unavailable(POSTGRES_URL)
 
 
 @pytest.fixture(scope="session")
-def postgres_schema_url(postgres_reason):
-    """A schema of its own for this test run, so concurrent runs on one server never meet."""
-    import psycopg2
+def seed_fixtures():
+    """The shipped dataset, parsed and validated once per session."""
+    return read_fixtures()
 
-    schema = f"eventledger_test_{os.getpid()}"
-    connection = psycopg2.connect(POSTGRES_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
-    yield f"{POSTGRES_URL}?options=-c%20search_path%3D{schema}"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    connection.close()
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory, seed_fixtures):
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"), seed_fixtures)
+
+
+@pytest.fixture(scope="session")
+def postgres_templates(postgres_reason, seed_fixtures):
+    """A schema of its own for this test run (and worker), so concurrent runs on one server never meet."""
+    templates = PostgresTemplates(POSTGRES_URL, f"eventledger_test_{os.getpid()}", seed_fixtures)
+    yield templates
+    templates.drop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
+    """A fresh, empty database of each backend (restored from the template by the `app` fixture)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     reason = request.getfixturevalue("postgres_reason")
@@ -60,16 +61,31 @@ def database_url(request, tmp_path):
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    return request.getfixturevalue("postgres_schema_url")
+    return request.getfixturevalue("postgres_templates").url
+
+
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory):
+    """The app, built once: (app, its settings, its extensions) as they were when it was made."""
+    unbound = f"sqlite:///{tmp_path_factory.mktemp('unbound') / 'none.sqlite3'}"
+    app = create_app({"DATABASE_URL": unbound, **TEST_SETTINGS})
+    return app, dict(app.config), dict(app.extensions)
 
 
 @pytest.fixture
-def app(database_url):
-    # Rate limits stay off (as under TESTING by default); tests/test_rate_limits.py turns them on to test them.
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "RATE_LIMIT_ENABLED": False})
-    with database.connection_context():
-        database.drop_tables(ALL_MODELS, safe=True, cascade=database_url.startswith("postgres"))
-        create_tables()
+def app(request, shared_app, database_url):
+    """The app as new, on a database of its own: empty, or holding the shipped dataset for `seeded` tests."""
+    app, settings, extensions = shared_app
+    app.config.clear()
+    app.config.update(settings, DATABASE_URL=database_url)
+    app.extensions.clear()
+    app.extensions.update(extensions)
+    app.extensions.update(read_caches(app.config))
+    templates = request.getfixturevalue(
+        "postgres_templates" if database_url.startswith("postgres") else "sqlite_templates"
+    )
+    templates.restore(database_url, seeded="seeded" in request.fixturenames)
+    bind_database(database_url)
     yield app
     database.close_all()
 
@@ -84,17 +100,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture(scope="session")
-def seed_fixtures():
-    """The shipped dataset, parsed and validated once per session."""
-    return read_fixtures()
-
-
 @pytest.fixture
-def seeded(app, seed_fixtures):
-    """The app with the shipped dataset loaded."""
-    with database.connection_context():
-        write_fixtures(copy.deepcopy(seed_fixtures))
+def seeded(app):
+    """The app with the shipped dataset loaded (the `app` fixture restores it from the seeded template)."""
     return app
 
 
@@ -141,3 +149,4 @@ def count_queries():
     yield counter
     logger.removeHandler(counter)
     logger.setLevel(previous)
+

@@ -8,6 +8,7 @@ import re
 import pytest
 from flask import g
 
+from api import create_app
 from api.auth import InvalidKey, authenticate, require_scope
 from api.db import database
 from api.models import ALL_MODELS, ApiKey
@@ -31,7 +32,8 @@ def live_key(header):
 
 @pytest.fixture
 def protected(app):
-    """The test app with two routes behind keys, as the write endpoints will be."""
+    """An app with two routes behind keys, as the write endpoints will be (built anew: the shared one has served)."""
+    app = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "TESTING": True, "RATE_LIMIT_ENABLED": False})
 
     @app.post("/test-only/writes")
     @require_scope("read-write")

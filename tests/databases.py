@@ -1,0 +1,128 @@
+"""Test databases restored from templates made once per worker: an empty one and one holding the shipped dataset.
+
+Creating the tables (and their search indexes) and loading the seed take longer than most tests;
+restoring them is a file copy on SQLite and a TRUNCATE plus INSERT ... SELECT on PostgreSQL.
+A test may drop, alter or empty any table: SQLite gets a new file every time, and PostgreSQL's
+schema is compared with the template's before each restore and made anew when it differs.
+"""
+
+import copy
+import shutil
+from pathlib import Path
+
+import psycopg2
+
+from api.db import bind_database, database
+from api.models import ALL_MODELS, create_tables
+from seed.loader import write_fixtures
+
+TEMPLATES = ("empty", "seeded")
+
+
+def postgres_unavailable(url):
+    """Why PostgreSQL cannot be used, or None."""
+    try:
+        psycopg2.connect(url, connect_timeout=3).close()
+    except Exception as error:  # any failure to connect is a reason to skip
+        return f"PostgreSQL not reachable at {url}: {error}".strip()
+    return None
+
+
+def _build(url, seed_fixtures, seeded):
+    bind_database(url)
+    with database.connection_context():
+        database.drop_tables(ALL_MODELS, safe=True, cascade=url.startswith("postgres"))
+        create_tables()
+        if seeded:
+            write_fixtures(copy.deepcopy(seed_fixtures))
+    database.close_all()
+
+
+class SqliteTemplates:
+    def __init__(self, directory, seed_fixtures):
+        self.files = {}
+        for name in TEMPLATES:
+            path = Path(directory) / f"{name}.sqlite3"
+            _build(f"sqlite:///{path}", seed_fixtures, seeded=name == "seeded")
+            # Closing the last connection checkpointed the write-ahead log into the file: it is all there.
+            assert not Path(f"{path}-wal").exists()
+            self.files[name] = path
+
+    def restore(self, url, seeded):
+        path = Path(url.removeprefix("sqlite:///"))
+        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
+        shutil.copyfile(self.files["seeded" if seeded else "empty"], path)
+
+
+# The tables, columns, indexes and triggers of a schema, in one string: a test that dropped or
+# altered anything changes it.
+SCHEMA_SHAPE = """
+SELECT string_agg(concat_ws(':', c.relname, c.relkind, cols.names, trg.names), ',' ORDER BY c.relname)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN LATERAL (SELECT string_agg(a.attname, '|' ORDER BY a.attnum) AS names FROM pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) cols ON true
+LEFT JOIN LATERAL (SELECT string_agg(t.tgname, '|' ORDER BY t.tgname) AS names FROM pg_trigger t
+                   WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) trg ON true
+WHERE n.nspname = %s
+"""
+
+
+class PostgresTemplates:
+    """The test schema, and a schema per template holding a copy of each table's rows."""
+
+    def __init__(self, server_url, schema, seed_fixtures):
+        self.server_url, self.schema, self.seed_fixtures = server_url, schema, seed_fixtures
+        self.url = f"{server_url}?options=-c%20search_path%3D{schema}"
+        self.tables = [model._meta.table_name for model in ALL_MODELS]
+        self.serial_tables = [
+            model._meta.table_name for model in ALL_MODELS if model._meta.primary_key.field_type == "AUTO"
+        ]
+        self.connection = psycopg2.connect(server_url)
+        self.connection.autocommit = True
+        for name in TEMPLATES:
+            self._execute(f"DROP SCHEMA IF EXISTS {self._template(name)} CASCADE; CREATE SCHEMA {self._template(name)}")
+            self._make_schema()
+            _build(self.url, seed_fixtures, seeded=name == "seeded")
+            for table in self.tables:
+                self._execute(f'CREATE TABLE {self._template(name)}."{table}" AS TABLE {schema}."{table}"')
+        self.shape = self._shape()
+
+    def _template(self, name):
+        return f"{self.schema}_{name}"
+
+    def _execute(self, sql, params=None):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else None
+
+    def _make_schema(self):
+        self._execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE; CREATE SCHEMA {self.schema}")
+        bind_database(self.url)
+        with database.connection_context():
+            create_tables()
+        database.close_all()
+
+    def _shape(self):
+        return self._execute(SCHEMA_SHAPE, (self.schema,))[0][0]
+
+    def restore(self, url, seeded):
+        if self._shape() != self.shape:
+            self._make_schema()
+        template = self._template("seeded" if seeded else "empty")
+        tables = ", ".join(f'{self.schema}."{table}"' for table in self.tables)
+        statements = [f"TRUNCATE {tables} RESTART IDENTITY CASCADE"]
+        statements += [f'INSERT INTO {self.schema}."{table}" TABLE {template}."{table}"' for table in self.tables]
+        statements += [
+            f"SELECT setval(pg_get_serial_sequence('{self.schema}.\"{table}\"', 'id'), "
+            f'coalesce((SELECT max(id) FROM {self.schema}."{table}"), 0) + 1, false)'
+            for table in self.serial_tables
+        ]
+        self._execute("; ".join(statements))
+
+    def drop(self):
+        database.close_all()
+        for schema in (self.schema, *(self._template(name) for name in TEMPLATES)):
+            self._execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        self.connection.close()
