@@ -8,31 +8,19 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import db, errors, ratelimit
+from api import commands, db, errors, ratelimit
+from api.catalog import SPECS
 from api.config import Config
 from api.errors import PROBLEM_MEDIA_TYPE
-from api.pagination import CursorCodec
-from api.rendering import RecordRenderer
-from api.resources import (
-    RATE_LIMIT_HEADER_COMPONENTS,
-    actors,
-    claims,
-    events,
-    meta,
-    package,
-    resource_blueprint,
-    sources,
-    timeline,
-)
-from api.resources import webhooks as webhook_routes
-
-# Imported by name: the package attribute `changes` is api/changes.py, the change log.
-from api.resources.changes import blueprint as changes_blueprint
-from api.resources.writes import SECURITY_SCHEME
-from api.responses import ResponseCache, add_dataset_version
+from api.reading.pagination import CursorCodec
+from api.reading.render import RecordRenderer
+from api.routes import meta, package, timeline
+from api.routes import webhooks as webhook_routes
+from api.routes.changes import blueprint as changes_blueprint
+from api.routes.record_writes import SECURITY_SCHEME
+from api.routes.records import resource_blueprint
+from api.web import RATE_LIMIT_HEADER_COMPONENTS, ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
-
-SPECS = {module.spec.name: module.spec for module in (events, actors, claims, sources)}
 
 OPENAPI_INFO = {
     "description": (
@@ -140,8 +128,5 @@ def create_app(config=None):
     app.extensions["eventledger.cursors"] = CursorCodec(app.config["CURSOR_SECRET"])
     app.extensions["eventledger.api"] = api
     app.extensions["eventledger.specs"] = SPECS
-
-    from api import cli
-
-    cli.init_app(app)
+    commands.init_app(app)
     return app

@@ -13,7 +13,7 @@ from functools import wraps
 from flask import g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from api.models import ApiKey, utc_now
+from api.tables import ApiKey, utc_now
 
 SCOPES = {
     "read-write": "Create, change and delete records and webhook subscriptions.",

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.db import bind_database, database  # noqa: E402
-from api.models import create_tables  # noqa: E402
+from api.migrations import create_tables  # noqa: E402
 from schemas import vocabulary as vocab  # noqa: E402
 from seed.loader import FILES, write_fixtures  # noqa: E402
 

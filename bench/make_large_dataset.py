@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import create_app  # noqa: E402
 from api.db import database  # noqa: E402
-from api.models import create_tables  # noqa: E402
+from api.migrations import create_tables  # noqa: E402
 from schemas import vocabulary as vocab  # noqa: E402
 from schemas.dates import date_range  # noqa: E402
 from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput  # noqa: E402

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from api.models import CHANGE_KINDS
+from api.tables import CHANGE_KINDS
 from schemas.query import MAX_LIMIT, QueryArgs, choices
 from schemas.records import StrictSchema, UtcDateTime
 

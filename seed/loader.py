@@ -15,9 +15,10 @@ from pathlib import Path
 import yaml
 from marshmallow import ValidationError
 
-from api.changes import write_transaction
-from api.models import create_tables, utc_now
-from api.writes import (
+from api.changelog.transaction import write_transaction
+from api.migrations import create_tables
+from api.tables import utc_now
+from api.writing.store import (
     PLANS,
     duplicate_link_problems,
     excerpt_problems,
@@ -26,7 +27,7 @@ from api.writes import (
     reference_problems,
     write_record,
 )
-from api.writes import source_texts as _source_texts
+from api.writing.store import source_texts as _source_texts
 from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput
 
 SEED_DIR = Path(__file__).resolve().parent

@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg2
 
 from api.db import bind_database, database
-from api.models import ALL_MODELS, create_tables
+from api.migrations import create_tables
+from api.tables import ALL_MODELS
 from seed.loader import write_fixtures
 
 TEMPLATES = ("empty", "seeded")

@@ -6,7 +6,7 @@ import orjson
 from helpers import SHIPPED_COUNTS, actor
 
 from api.db import database
-from api.models import Change, dataset_revision
+from api.tables import Change, dataset_revision
 from seed.loader import write_fixtures
 
 

@@ -9,9 +9,9 @@ from xml.etree import ElementTree
 import feedparser
 from helpers import LISTS, SHIPPED_COUNTS, actor, assert_bad_parameter, get_ok
 
-from api.changes import write_transaction
+from api.changelog.transaction import write_transaction
 from api.db import database
-from api.models import Actor, Change, Claim, Event
+from api.tables import Actor, Change, Claim, Event
 from seed.loader import write_fixtures
 
 FEED = "/api/v1/changes"

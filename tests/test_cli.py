@@ -20,7 +20,7 @@ import pytest
 from helpers import SHIPPED_COUNTS, summary
 
 from api.db import database
-from api.models import ALL_MODELS, Actor, Claim, Event, Source, dataset_revision
+from api.tables import ALL_MODELS, Actor, Claim, Event, Source, dataset_revision
 
 EVENTLEDGER = Path(sys.executable).with_name("eventledger")
 if not EVENTLEDGER.exists():

@@ -6,7 +6,8 @@ import pytest
 
 from api import create_app
 from api.db import database
-from api.models import ALL_MODELS, create_tables
+from api.migrations import create_tables
+from api.tables import ALL_MODELS
 from seed.loader import write_fixtures
 
 ORIGIN = "https://client.example.com"

@@ -24,11 +24,11 @@ from helpers import RELATED, actor, get_ok, source
 from marshmallow import fields as ma_fields
 from marshmallow import validate
 
-from api import datapackage
 from api.db import database
-from api.models import JOIN_MODELS, DatasetState, dataset_revision
-from api.resources.package import DatasetChanged
-from api.tabular import FORMULA_TRIGGERS
+from api.package import datapackage
+from api.reading.tabular import FORMULA_TRIGGERS
+from api.routes.package import DatasetChanged
+from api.tables import JOIN_MODELS, DatasetState, dataset_revision
 from schemas import vocabulary as vocab
 
 DESCRIPTOR_URL = "/api/v1/datapackage.json"
@@ -408,7 +408,7 @@ def test_queries_do_not_grow_with_the_records(tricky, client, load, count_querie
 
 
 def test_a_revision_change_before_the_stream_begins_aborts_it(seeded, client, monkeypatch):
-    from api.resources import package
+    from api.routes import package
 
     # The headers were made for revision 0; the snapshot finds 1: no byte of 1 goes out under 0's name.
     monkeypatch.setattr(package, "current_revision", lambda: 0)
@@ -417,7 +417,7 @@ def test_a_revision_change_before_the_stream_begins_aborts_it(seeded, client, mo
 
 
 def test_a_descriptor_names_the_revision_it_was_read_from(seeded, client, monkeypatch):
-    from api.resources import package
+    from api.routes import package
 
     actual = revision_now()
     monkeypatch.setattr(package, "current_revision", lambda: actual - 1)

@@ -12,8 +12,8 @@ import pandas
 import pytest
 from helpers import LISTS, RELATED, SEEDED_IDS, actor, assert_bad_parameter, check_each, get_ok, source
 
-from api import exports
-from api.exports import csv_column_names
+from api.reading import exports
+from api.reading.exports import csv_column_names
 
 API = "/api/v1"
 FILTERED_LISTS = (

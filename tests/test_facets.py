@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 from helpers import actor, assert_bad_parameter, claim, event, get_ok, source
 
-from api import SPECS
-from api.facets import FACETS
+from api.catalog import SPECS
+from api.reading.facets import FACETS
 from schemas.query import FACET_LIMIT
 
 API = "/api/v1"

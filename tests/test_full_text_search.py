@@ -12,12 +12,13 @@ import orjson
 import pytest
 from helpers import actor, assert_bad_parameter, get_ok, source
 
-from api import SPECS
+from api.catalog import SPECS
 from api.db import database
-from api.models import Event, bump_dataset_revision, create_tables
-from api.pagination import order_by
-from api.queries import listing
-from api.search import search_table_name
+from api.migrations import create_tables
+from api.reading.pagination import order_by
+from api.reading.queries import listing
+from api.reading.search import search_table_name
+from api.tables import Event, bump_dataset_revision
 
 API = "/api/v1"
 FILLER = "nothing else to report here today"

@@ -11,7 +11,7 @@ from flask import g
 from api import create_app
 from api.auth import InvalidKey, authenticate, require_scope
 from api.db import database
-from api.models import ALL_MODELS, ApiKey
+from api.tables import ALL_MODELS, ApiKey
 
 KEY_PATTERN = re.compile(r"^el_([0-9a-f]{8})_[A-Za-z0-9_-]{43}$")
 

@@ -7,8 +7,8 @@ Each measurement is taken cold (a fresh render cache) and warm (the same request
 
 import pytest
 
-from api import SPECS
-from api.rendering import RecordRenderer
+from api.catalog import SPECS
+from api.reading.render import RecordRenderer
 
 N_SOURCES, N_ACTORS, N_EVENTS, N_CLAIMS = 8, 12, 30, 30
 ROLES = ("subject", "reporter", "accuser", "target", "supplier")

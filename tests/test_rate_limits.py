@@ -17,8 +17,9 @@ import pytest
 from api import create_app, ratelimit
 from api.auth import create_key, revoke_key
 from api.db import database
-from api.models import ALL_MODELS, create_tables
+from api.migrations import create_tables
 from api.ratelimit import Policy
+from api.tables import ALL_MODELS
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RATELIMIT = re.compile(r'^"(address|key)";r=(\d+);t=(\d+)$')

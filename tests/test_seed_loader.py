@@ -15,7 +15,7 @@ from helpers import SHIPPED, SHIPPED_COUNTS
 from helpers import summary as shipped_summary
 
 from api.db import database
-from api.models import (
+from api.tables import (
     ALL_MODELS,
     Actor,
     Claim,

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from api import webhooks
 from api.auth import create_key, revoke_key
-from api.changes import write_transaction
+from api.changelog import webhooks
+from api.changelog.transaction import write_transaction
+from api.changelog.webhooks import BACKOFF_BASE, CLAIM_LEASE, MAX_ATTEMPTS, Worker, http_send
 from api.db import database
-from api.models import WebhookDelivery
-from api.webhooks import BACKOFF_BASE, CLAIM_LEASE, MAX_ATTEMPTS, Worker, http_send
+from api.tables import WebhookDelivery
 
 WEBHOOKS = "/api/v1/webhooks"
 

@@ -16,7 +16,7 @@ from writes_helpers import (
 )
 
 from api.db import database
-from api.models import ClaimSource, EventActor, dataset_revision
+from api.tables import ClaimSource, EventActor, dataset_revision
 
 RESOURCES = ("sources", "actors", "events", "claims")
 # A text field of each resource and a new value for it.

@@ -6,7 +6,7 @@ from helpers import SHIPPED
 
 from api.auth import create_key, revoke_key
 from api.db import database
-from api.models import ALL_MODELS, Change, dataset_revision
+from api.tables import ALL_MODELS, Change, dataset_revision
 
 API = "/api/v1"
 

@@ -1,0 +1,355 @@
+"""Whole-result exports of a list as CSV, NDJSON, JSON or GeoJSON, streamed with flat memory.
+
+An export walks exactly the rows the same list would walk page by page (the same
+`listing`: filters, `q`, sort, and a starting cursor), reads them from one query
+in batches, and writes each batch as soon as it is read: memory holds one batch,
+whatever the size of the result. The whole walk runs in one read-only transaction, so rows
+changed while an export streams are neither missed nor repeated.
+"""
+
+import ctypes
+import ctypes.util
+from dataclasses import dataclass
+from itertools import islice
+
+import orjson
+from flask import current_app, request, stream_with_context
+from marshmallow import fields as ma_fields
+from peewee import PostgresqlDatabase
+from playhouse.postgres_ext import ServerSide
+
+from api.catalog import SPECS
+from api.db import database
+from api.errors import BadParameter
+from api.reading.facets import list_facets
+from api.reading.pagination import order_by
+from api.reading.queries import filtered, listing
+from api.reading.render import select_fields
+from api.reading.search import add_matches
+from api.reading.tabular import CsvLines
+from api.tables import dataset_revision, dataset_version
+
+BATCH_SIZE = 1000
+LIST_SEPARATOR = "; "
+# Excerpts and statements are sentences that may hold "; " themselves: one per line inside the cell instead.
+TEXT_SEPARATOR = "\n"
+SENTENCE_ATTRIBUTES = ("excerpt", "statement")
+# A search match's rank and HTML snippet belong to a search result, not to a spreadsheet of records.
+CSV_LEFT_OUT = ("match",)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    media_type: str
+    extension: str
+    description: str
+
+
+FORMATS = {
+    "csv": ExportFormat(
+        "csv",
+        "text/csv",
+        "csv",
+        "UTF-8 CSV with a header row (RFC 4180), related records flattened into `; `-joined columns.",
+    ),
+    "ndjson": ExportFormat("ndjson", "application/x-ndjson", "ndjson", "One JSON record per line."),
+    "json": ExportFormat(
+        "json", "application/json", "json", "One JSON document: `data` (every record), then `meta` (count, version)."
+    ),
+    "geojson": ExportFormat(
+        "geojson",
+        "application/geo+json",
+        "geojson",
+        "RFC 7946 FeatureCollection of the events with coordinates; `metadata` counts those left out.",
+    ),
+}
+MEDIA_TYPES = {export.media_type: name for name, export in FORMATS.items()}
+
+
+def negotiated_format(spec, args):
+    """The export asked for by `format`, else by `Accept`; None for a JSON page.
+
+    `Accept` chooses an export only when the client prefers one to JSON, so `*/*`,
+    a browser's `text/html,...,*/*` and no header at all still get the paged JSON.
+    """
+    if args.get("format"):
+        return FORMATS[args["format"]]
+    offered = ["application/json", "text/csv", "application/x-ndjson"]
+    if "geojson" in spec.export_formats:
+        offered.append("application/geo+json")
+    best = request.accept_mimetypes.best_match(offered)
+    if best in (None, "application/json"):
+        return None
+    return FORMATS[MEDIA_TYPES[best]]
+
+
+def check_csv_only(args, export):
+    if args.get("bom") and (export is None or export.name != "csv"):
+        raise BadParameter("bom", "A byte order mark is for CSV only: add format=csv or Accept: text/csv.")
+
+
+def csv_columns(spec):
+    """[(column, value getter)] of a resource's CSV, in the order of its schema's fields.
+
+    A nested object (an event's location) becomes one column per member; a relation
+    becomes `<singular>_ids` and `<singular>_<label>s`, plus one column per attribute
+    of the relation (role, stance, excerpt), each aligned with the ids.
+    """
+    columns = []
+    for name, field in spec.schema.dump_fields.items():
+        if name in CSV_LEFT_OUT:
+            continue
+        if name in spec.relations:
+            columns += _relation_columns(spec, name)
+        elif isinstance(field, ma_fields.Nested):
+            for member in field.schema.dump_fields:
+                columns.append((member, _nested_getter(name, member)))
+        else:
+            columns.append((name, _getter(name)))
+    return columns
+
+
+def _getter(name):
+    return lambda record: record.get(name)
+
+
+def _nested_getter(name, member):
+    return lambda record: (record.get(name) or {}).get(member)
+
+
+def _links_getter(relation_name, key, separator=LIST_SEPARATOR):
+    def get(record):
+        return separator.join("" if link.get(key) is None else str(link[key]) for link in record[relation_name])
+
+    return get
+
+
+def _relation_columns(spec, relation_name):
+    relation = spec.relations[relation_name]
+    target = SPECS[relation.target]
+    singular = target.singular
+    label = target.summary_fields[1]
+    columns = [(f"{singular}_ids", _links_getter(relation_name, "id"))]
+    for attribute in (label, *relation.attributes):
+        separator = TEXT_SEPARATOR if attribute in SENTENCE_ATTRIBUTES else LIST_SEPARATOR
+        columns.append((f"{singular}_{attribute}s", _links_getter(relation_name, attribute, separator)))
+    return columns
+
+
+def csv_column_names(spec, wanted=None):
+    """The CSV header: every column, or those of the `fields` asked for (the id always)."""
+    return [name for name, _ in _selected_columns(spec, wanted)]
+
+
+def _selected_columns(spec, wanted):
+    columns = csv_columns(spec)
+    if not wanted:
+        return columns
+    keep = set()
+    for name, field in spec.schema.dump_fields.items():
+        if name == "id" or name in wanted:
+            if name in spec.relations:
+                keep |= {column for column, _ in _relation_columns(spec, name)}
+            elif isinstance(field, ma_fields.Nested):
+                keep |= set(field.schema.dump_fields)
+            else:
+                keep.add(name)
+    return [(name, getter) for name, getter in columns if name in keep]
+
+
+def export_content(spec):
+    """The OpenAPI `content` of a list's exports, the CSV's columns spelled out in their order."""
+    content = {}
+    for name in spec.export_formats:
+        export = FORMATS[name]
+        if export.media_type == "application/json":
+            continue  # the page's own schema documents application/json; `format` describes the export
+        description = export.description
+        if name == "csv":
+            description += " Columns, in this order: " + ", ".join(csv_column_names(spec)) + "."
+        schema = {"type": "string", "description": description}
+        if name == "geojson":
+            schema = {
+                "type": "object",
+                "description": description,
+                "required": ["type", "features", "metadata"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {"type": "array", "items": {"type": "object"}},
+                    "metadata": {"type": "object"},
+                },
+            }
+        content[export.media_type] = {"schema": schema}
+    return content
+
+
+def export_file_name(spec, export, revision):
+    return f"eventledger-{spec.name}-{dataset_version(revision)}.{export.extension}"
+
+
+class Export:
+    """One export of one list: its batches of rendered records, and the body in each format."""
+
+    def __init__(self, spec, args, export, scope=None):
+        if export.name == "csv" and args.get("include"):
+            raise BadParameter(
+                "include",
+                "CSV flattens every relation into `<name>_ids` and `<name>_<label>s` columns already; "
+                "use format=json or ndjson to embed whole related records.",
+            )
+        if export.name in ("csv", "ndjson") and args.get("facets"):
+            raise BadParameter(
+                "facets", f"{export.name} has no place for facet counts; ask a JSON page or format=json or geojson."
+            )
+        self.spec = spec
+        self.args = args
+        self.export = export
+        self.scope = scope
+        self.renderer = current_app.extensions["eventledger.renderer"]
+        # An explicit `limit` caps an export (a sample); by default it is the whole result.
+        self.cap = args["limit"] if "limit" in request.args else None
+        self.walk = listing(spec, args, current_app.extensions["eventledger.cursors"], scope)
+        if export.name == "geojson":
+            model = spec.model
+            self.walk.query = self.walk.query.where(model.latitude.is_null(False) & model.longitude.is_null(False))
+
+    def body(self):
+        writers = {"csv": self._csv, "ndjson": self._ndjson, "json": self._json, "geojson": self._geojson}
+        return stream_with_context(self._in_snapshot(writers[self.export.name]()))
+
+    def _in_snapshot(self, chunks):
+        """Run the whole walk in one read transaction: a consistent snapshot across batches."""
+        try:
+            with database.atomic():
+                if isinstance(database.obj, PostgresqlDatabase):
+                    database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield from chunks
+        finally:
+            release_freed_memory()
+
+    def _row_batches(self):
+        """The rows in batches, from ONE query read as it goes: a sort is done once, not per batch.
+
+        SQLite steps its cursor lazily; PostgreSQL needs a server-side cursor, which
+        psycopg2 otherwise fills with the whole result before the first row.
+        """
+        walk = self.walk
+        model = self.spec.model
+        columns = list(dict.fromkeys([*model._meta.sorted_fields, *(key.field for key, _ in walk.order)]))
+        query = walk.query.select(*columns).order_by(*order_by(walk.order))
+        if self.cap is not None:
+            query = query.limit(self.cap)
+        if isinstance(database.obj, PostgresqlDatabase):
+            rows = ServerSide(query.dicts(), array_size=BATCH_SIZE)
+        else:
+            rows = query.dicts().iterator()
+        while batch := list(islice(rows, BATCH_SIZE)):
+            yield batch
+
+    def _record_batches(self, relations=(), matches=True):
+        """Batches of (rows, [(record dict, its JSON bytes, or None when the dict was changed)]).
+
+        Records are those of the list's pages: with `q`, each carries its `match` (rank and
+        snippet), read in one query per batch.
+        """
+        wanted = set(self.args.get("fields") or ())
+        included = list(self.args.get("include") or ())
+        matches = matches and bool(self.args.get("q"))
+        for rows in self._row_batches():
+            entries = self.renderer.render(self.spec, rows, complete=True, remember=False, links=not relations)
+            if not (included or wanted or relations or matches):
+                yield rows, entries
+                continue
+            records = [dict(record) for record, _ in entries]
+            for relation_name in included:
+                self.renderer.embed(self.spec, records, relation_name, full=True)
+            for relation_name in relations:
+                self.renderer.embed(self.spec, records, relation_name, full=False)
+            if wanted:
+                records = [select_fields(record, wanted | set(included)) for record in records]
+            if matches:
+                add_matches(self.spec, self.args, records)
+            yield rows, [(record, None) for record in records]
+
+    def _csv(self):
+        columns = _selected_columns(self.spec, set(self.args.get("fields") or ()))
+        encoder = CsvLines()
+        prefix = "\ufeff" if self.args.get("bom") else ""
+        yield prefix.encode() + encoder.line([name for name, _ in columns])
+        names = {name for name, _ in columns}
+        relations = [
+            relation_name
+            for relation_name in self.spec.relations
+            if {column for column, _ in _relation_columns(self.spec, relation_name)} & names
+        ]
+        for _, batch in self._record_batches(relations, matches=False):
+            yield encoder.lines([getter(record) for _, getter in columns] for record, _ in batch)
+
+    def _ndjson(self):
+        for _, batch in self._record_batches():
+            yield b"".join((encoded or orjson.dumps(record)) + b"\n" for record, encoded in batch)
+
+    def _json(self):
+        yield b'{"data":['
+        count = 0
+        for _, batch in self._record_batches():
+            separator = b"," if count else b""
+            yield separator + b",".join(encoded or orjson.dumps(record) for record, encoded in batch)
+            count += len(batch)
+        meta = {"count": count, "limit": self.cap, "next_cursor": None, **self._meta(count)}
+        links = {"self": request.url, "next": None}
+        yield b"]," + orjson.dumps({"meta": meta, "links": links})[1:]
+
+    def _geojson(self):
+        yield b'{"type":"FeatureCollection","features":['
+        count = 0
+        for rows, batch in self._record_batches():
+            features = [_feature(row, record) for row, (record, _) in zip(rows, batch, strict=True)]
+            yield (b"," if count else b"") + b",".join(orjson.dumps(feature) for feature in features)
+            count += len(batch)
+        meta = self._meta(count)
+        meta["without_coordinates"] = self._count_without_coordinates()
+        yield b'],"metadata":' + orjson.dumps(meta) + b"}"
+
+    def _meta(self, count):
+        revision = dataset_revision()
+        meta = {"count": count, "dataset_revision": revision, "dataset_version": dataset_version(revision)}
+        return meta | list_facets(self.spec, self.args, self.scope)
+
+    def _count_without_coordinates(self):
+        model = self.spec.model
+        query = filtered(self.spec, self.args)
+        if self.scope is not None:
+            query = query.where(self.scope)
+        return query.where(model.latitude.is_null() | model.longitude.is_null()).count()
+
+
+def _load_malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_malloc_trim = _load_malloc_trim()
+
+
+def release_freed_memory():
+    """Give the heap an export freed back to the system.
+
+    glibc keeps freed batches' pages for reuse, so without this a worker's resident memory
+    stays at the high-water mark of its largest export instead of returning to its base.
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _feature(row, record):
+    """An event as an RFC 7946 Feature: a Point at [longitude, latitude], the record as properties."""
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
+        "properties": record,
+    }

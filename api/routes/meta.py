@@ -1,0 +1,95 @@
+"""The API's front door: the resource index, health checks and the docs' local assets."""
+
+import orjson
+from flask import Blueprint as FlaskBlueprint
+from flask import send_from_directory, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from swagger_ui_bundle import swagger_ui_path
+from werkzeug.exceptions import ServiceUnavailable
+
+from api.db import database
+from api.errors import problem_response
+from api.web import (
+    API_PREFIX,
+    RATE_LIMIT_HEADERS,
+    caching_headers,
+    current_revision,
+    document_errors,
+    json_response,
+    not_modified,
+    request_etag,
+)
+from schemas.envelopes import ApiIndexSchema, HealthSchema, ProblemSchema
+
+docs_assets = FlaskBlueprint("docs_assets", __name__)
+
+
+def meta_blueprint(specs):
+    blueprint = Blueprint("meta", "meta", description="The resource index and health checks.")
+
+    @blueprint.route(API_PREFIX)
+    class Index(MethodView):
+        @blueprint.response(200, ApiIndexSchema, headers=RATE_LIMIT_HEADERS)
+        @document_errors(blueprint)
+        def get(self):
+            """List the resources, with links"""
+            revision = current_revision()
+            etag = request_etag(revision)
+            cached = not_modified(etag)
+            if cached:
+                return cached
+            body = {
+                "name": "eventledger",
+                "version": "1",
+                "dataset_revision": revision,
+                "resources": [
+                    {"name": spec.name, "href": url_for(f"{spec.name}.Collection"), "description": spec.description}
+                    for spec in specs.values()
+                ],
+                "links": {
+                    "openapi": url_for("api-docs.openapi_json"),
+                    "timeline": url_for("timeline.Timeline"),
+                    "changes": url_for("changes.Changes"),
+                    "changes_atom": url_for("changes.ChangesAtom"),
+                    "docs": url_for("api-docs.openapi_swagger_ui"),
+                    "health": url_for("meta.Health"),
+                    "ready": url_for("meta.Ready"),
+                    "datapackage": url_for("package.DataPackage"),
+                    "data_dictionary": url_for("package.DataDictionary"),
+                },
+            }
+            return json_response(orjson.dumps(body), headers=caching_headers(etag))
+
+    @blueprint.route("/healthz")
+    class Health(MethodView):
+        @blueprint.response(200, HealthSchema)
+        def get(self):
+            """Liveness: the process answers"""
+            return json_response(orjson.dumps({"status": "ok"}), headers={"Cache-Control": "no-store"})
+
+    @blueprint.route("/readyz")
+    class Ready(MethodView):
+        @blueprint.response(200, HealthSchema)
+        @blueprint.alt_response(
+            503,
+            schema=ProblemSchema,
+            description="The database cannot be reached.",
+            content_type="application/problem+json",
+        )
+        def get(self):
+            """Readiness: the database answers a query"""
+            try:
+                database.execute_sql("SELECT 1").fetchone()
+            except Exception as error:  # any driver error means not ready
+                return problem_response(ServiceUnavailable(f"Database unreachable: {type(error).__name__}"))
+            return json_response(
+                orjson.dumps({"status": "ok", "database": "ok"}), headers={"Cache-Control": "no-store"}
+            )
+
+    return blueprint
+
+
+@docs_assets.route("/docs/assets/<path:filename>")
+def swagger_ui_asset(filename):
+    return send_from_directory(swagger_ui_path, filename, max_age=86400)

@@ -1,0 +1,72 @@
+"""GET /api/v1/timeline: the events list's matches and their claims, by day, month or year."""
+
+import orjson
+from flask import request
+from flask.views import MethodView
+
+from api.catalog import claims, events
+from api.reading.timeline import timeline
+from api.web import (
+    API_PREFIX,
+    CACHE_CONTROL_HEADER,
+    ETAG_HEADER,
+    RATE_LIMIT_HEADERS,
+    ApiBlueprint,
+    caching_headers,
+    current_revision,
+    document_errors,
+    json_response,
+    not_modified,
+    request_etag,
+    responses,
+)
+from schemas.timeline import TimelineQueryArgs, timeline_schema
+
+# An event's summary says how precise its date is, which is what places it in a period.
+EVENT_COLUMNS = tuple(dict.fromkeys((*events.spec.summary_fields, "date_precision")))
+CLAIM_COLUMNS = claims.spec.summary_fields
+
+blueprint = ApiBlueprint(
+    "timeline",
+    "timeline",
+    url_prefix=f"{API_PREFIX}/timeline",
+    description="Events and their claims in date order, grouped by day, month or year, honouring each "
+    "event's date precision.",
+)
+
+
+@blueprint.route("")
+class Timeline(MethodView):
+    @blueprint.arguments(TimelineQueryArgs(), location="query")
+    @blueprint.response(
+        200,
+        timeline_schema(EVENT_COLUMNS, CLAIM_COLUMNS),
+        headers={"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER, **RATE_LIMIT_HEADERS},
+    )
+    @document_errors(blueprint, 400)
+    def get(self, args):
+        """Events and claims by period
+
+        Takes the events list's filters. An event sits in the period of its date cut to the coarser
+        of `interval` and its precision; a claim sits in the period of each matching event it belongs
+        to, once per period. Each period counts all its events and claims and lists the first
+        `per_period` of each.
+        """
+        revision = current_revision()
+        etag = request_etag(revision)
+        cached = not_modified(etag) or responses().get(revision)
+        if cached:
+            return cached
+        result = timeline(events.spec, claims.spec, args, EVENT_COLUMNS, CLAIM_COLUMNS)
+        body = {
+            "data": result.periods,
+            "meta": {
+                "interval": args["interval"],
+                "per_period": args["per_period"],
+                "totals": {"periods": len(result.periods), "events": result.events, "claims": result.claims},
+                "undated_events": result.undated_events,
+                "dataset_revision": revision,
+            },
+            "links": {"self": request.url},
+        }
+        return responses().store(revision, json_response(orjson.dumps(body), headers=caching_headers(etag)))

@@ -1,0 +1,303 @@
+"""Peewee models: the four record types and the join tables that relate them.
+
+Join tables carry the attributes of a relation (an actor's role in an event, a
+source's verbatim excerpt) and a `position` that keeps the curated order.
+"""
+
+from datetime import UTC, datetime
+
+import orjson
+from peewee import (
+    SQL,
+    AutoField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+    fn,
+)
+
+from api.db import database
+
+
+def utc_now():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Record(BaseModel):
+    """Fields every top-level record has."""
+
+    id = CharField(primary_key=True, max_length=80)
+    created_at = DateTimeField(default=utc_now)
+    updated_at = DateTimeField(default=utc_now, index=True)
+    version = IntegerField(default=1)
+    # The dataset revision of the record's last change: an If-Match naming a revision at least this
+    # new was made after that change (api/editing.py).
+    revision = IntegerField(default=0)
+
+
+class Source(Record):
+    type = CharField(index=True)
+    title = TextField()
+    publisher = CharField(null=True, index=True)
+    author = CharField(null=True)
+    url = TextField(null=True)
+    published = CharField(null=True)
+    published_start = CharField(null=True, index=True)
+    published_end = CharField(null=True)
+    published_precision = CharField(null=True)
+    published_note = TextField(null=True)
+    language = CharField(null=True)
+    reliability = CharField(index=True)
+    reliability_rationale = TextField()
+    document = CharField(null=True)
+    reported_in = ForeignKeyField("self", null=True, backref="reports", on_delete="RESTRICT")
+
+
+class Actor(Record):
+    name = CharField(index=True)
+    kind = CharField(index=True)
+    country = CharField(null=True, index=True)
+    aliases = TextField(default="[]")
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT", index=True)
+    description = TextField()
+
+
+class Event(Record):
+    title = TextField()
+    summary = TextField()
+    type = CharField(index=True)
+    date = CharField(null=True)
+    date_start = CharField(null=True)
+    date_end = CharField(null=True)
+    date_precision = CharField(null=True)
+    date_approximate = BooleanField(default=False)
+    date_note = TextField(null=True)
+    place = CharField(null=True)
+    country = CharField(null=True, index=True)
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+
+    class Meta:
+        indexes = ((("date_start", "date_end"), False),)
+
+
+# Expression indexes matching the date sort (undated events last either way), so a page of
+# events in date order is read from an index instead of sorting the whole table.
+for _name, _stand_in in (("event_date_ascending", "9999-99-99"), ("event_date_descending", "0000-00-00")):
+    Event.add_index(Event.index(fn.COALESCE(Event.date_start, SQL(f"'{_stand_in}'")), Event.id, name=_name))
+
+
+class Claim(Record):
+    statement = TextField()
+    status = CharField(index=True)
+    status_rationale = TextField()
+    credibility = IntegerField(index=True)
+    credibility_rationale = TextField()
+
+
+class EventActor(BaseModel):
+    event = ForeignKeyField(Event, on_delete="CASCADE")
+    actor = ForeignKeyField(Actor, on_delete="RESTRICT", index=True)
+    role = CharField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("event", "actor", "role"), True), (("actor", "role"), False))
+
+
+class EventSource(BaseModel):
+    event = ForeignKeyField(Event, on_delete="CASCADE")
+    source = ForeignKeyField(Source, on_delete="RESTRICT", index=True)
+    excerpt = TextField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("event", "source", "position"), True),)
+
+
+class ClaimActor(BaseModel):
+    claim = ForeignKeyField(Claim, on_delete="CASCADE")
+    actor = ForeignKeyField(Actor, on_delete="RESTRICT", index=True)
+    stance = CharField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("claim", "actor", "stance"), True), (("actor", "stance"), False))
+
+
+class ClaimEvent(BaseModel):
+    claim = ForeignKeyField(Claim, on_delete="CASCADE")
+    event = ForeignKeyField(Event, on_delete="RESTRICT", index=True)
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("claim", "event"), True),)
+
+
+class ClaimSource(BaseModel):
+    claim = ForeignKeyField(Claim, on_delete="CASCADE")
+    source = ForeignKeyField(Source, on_delete="RESTRICT", index=True)
+    stance = CharField()
+    excerpt = TextField()
+    position = IntegerField()
+
+    class Meta:
+        indexes = ((("claim", "source", "position"), True),)
+
+
+class DatasetState(BaseModel):
+    """A single row whose `revision` grows with every change to the dataset.
+
+    Every list and detail ETag derives from it, so a conditional GET is answered
+    with one primary-key lookup and no query of the data itself.
+    """
+
+    id = IntegerField(primary_key=True)
+    revision = IntegerField(default=0)
+    changed_at = DateTimeField(default=utc_now)
+
+
+class Change(BaseModel):
+    """One create, update or delete of a record; see api/changes.py. `id` is the changes feed's position."""
+
+    id = AutoField()
+    resource = CharField()
+    record_id = CharField(max_length=80)
+    kind = CharField()
+    version = IntegerField()
+    changed_at = DateTimeField(default=utc_now)
+    fields = TextField()
+    author = CharField()
+    note = TextField(null=True)
+
+    class Meta:
+        indexes = ((("resource", "record_id", "id"), False),)
+
+    def changed_fields(self):
+        return orjson.loads(self.fields)
+
+
+class ApiKey(BaseModel):
+    """A key for the write API: only a prefix and a hash are kept (api/auth.py)."""
+
+    id = AutoField()
+    name = CharField()
+    prefix = CharField(unique=True)
+    key_hash = CharField()
+    scope = CharField()
+    created_at = DateTimeField(default=utc_now)
+    revoked_at = DateTimeField(null=True)
+
+
+class WebhookSubscription(BaseModel):
+    """A URL told about every new change of the chosen resources and kinds (api/webhooks.py).
+
+    `secret` is kept as given out because signing needs it; the API shows it only once.
+    `cursor` is the last Change id already queued for this subscription: the worker
+    queues from there, so nothing is lost while it is down.
+    """
+
+    id = AutoField()
+    api_key = ForeignKeyField(ApiKey, backref="webhooks", on_delete="CASCADE")
+    url = TextField()
+    resources = TextField()
+    kinds = TextField()
+    description = TextField(null=True)
+    secret = CharField()
+    cursor = IntegerField()
+    created_at = DateTimeField(default=utc_now)
+
+
+class WebhookDelivery(BaseModel):
+    """One change to send to one subscription: pending until a 2xx (delivered) or the last attempt (failed).
+
+    A worker claims a row by setting `claim_token` and a lease (`claimed_until`); a worker that dies
+    mid-send leaves a lease that expires, and the row is claimed again.
+    """
+
+    id = AutoField()
+    subscription = ForeignKeyField(WebhookSubscription, backref="deliveries", on_delete="CASCADE")
+    change = ForeignKeyField(Change, on_delete="CASCADE")
+    status = CharField(default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    claim_token = CharField(null=True)
+    claimed_until = DateTimeField(null=True)
+    created_at = DateTimeField(default=utc_now)
+    delivered_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "webhook_delivery"
+        indexes = (
+            (("subscription", "change"), True),
+            (("status", "next_attempt_at"), False),
+        )
+
+
+class WebhookAttempt(BaseModel):
+    """One try at sending a delivery: its answer's status code, or the error when there was none."""
+
+    id = AutoField()
+    delivery = ForeignKeyField(WebhookDelivery, backref="attempt_rows", on_delete="CASCADE")
+    number = IntegerField()
+    started_at = DateTimeField()
+    duration_ms = IntegerField()
+    status_code = IntegerField(null=True)
+    error = TextField(null=True)
+    succeeded = BooleanField()
+
+    class Meta:
+        indexes = ((("delivery", "number"), True),)
+
+
+class IdempotentRequest(BaseModel):
+    """The first response to a POST sent with an Idempotency-Key, replayed to its retries for a day.
+
+    Keys are scoped per API key (`api_key` is the ApiKey id); `fingerprint` hashes what was asked,
+    so the same key with another request is refused instead of answered with the first result.
+    """
+
+    id = AutoField()
+    api_key = IntegerField()
+    key = CharField(max_length=255)
+    fingerprint = CharField()
+    status = IntegerField()
+    headers = TextField()
+    body = TextField()
+    created_at = DateTimeField(default=utc_now, index=True)
+
+    class Meta:
+        indexes = ((("api_key", "key"), True),)
+
+
+CHANGE_KINDS = ("create", "update", "delete")
+RECORD_MODELS = (Source, Actor, Event, Claim)
+JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
+WEBHOOK_MODELS = (WebhookSubscription, WebhookDelivery, WebhookAttempt)
+ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change, ApiKey, IdempotentRequest, *WEBHOOK_MODELS)
+
+
+def dataset_revision():
+    """The current revision: every conditional GET asks this first, so it skips peewee's query builder."""
+    row = database.execute_sql(f"SELECT revision FROM {DatasetState._meta.table_name} WHERE id = 1").fetchone()
+    return row[0] if row else 0
+
+
+def dataset_version(revision):
+    """The citable label of a revision: in the Dataset-Version header, export file names and the data package."""
+    return f"r{revision}"
+
+
+def bump_dataset_revision():
+    DatasetState.update(revision=DatasetState.revision + 1, changed_at=utc_now()).where(DatasetState.id == 1).execute()

@@ -1,0 +1,213 @@
+"""The web layer shared by every route: blueprints and their query parser, conditional GETs,
+JSON bodies, headers and links, and the documentation of headers and error responses."""
+
+import hashlib
+from collections import OrderedDict
+from urllib.parse import urlencode
+
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
+
+from api.reading.render import select_fields
+from api.tables import dataset_revision, dataset_version
+from schemas.envelopes import ProblemSchema
+
+JSON_MEDIA_TYPE = "application/json"
+DATASET_VERSION = "Dataset-Version"
+
+CACHED_HEADERS = ("ETag", "Cache-Control", "Link", "Last-Modified", "Vary")
+
+
+def current_revision():
+    """The dataset revision this request reads: looked up once, then shared by the view and its headers."""
+    if "dataset_revision" not in g:
+        g.dataset_revision = dataset_revision()
+    return g.dataset_revision
+
+
+def add_dataset_version(response):
+    """Every response names the dataset version it was read from, so what was pulled can be cited."""
+    try:
+        revision = current_revision()
+    except Exception:  # an unreachable database: /readyz reports it, the other answers go without the header
+        return response
+    response.headers[DATASET_VERSION] = dataset_version(revision)
+    return response
+
+
+class ResponseCache:
+    """Finished GET bodies by (dataset revision, request): the same key the ETag is made of.
+
+    Within one revision a URL's answer cannot change, so a repeated request is served
+    after the revision lookup alone; a new revision simply stops matching old entries.
+    """
+
+    def __init__(self, max_size):
+        self.max_size = max_size
+        self._entries = OrderedDict()
+
+    def get(self, revision):
+        entry = self._entries.get((revision, request.full_path))
+        if entry is None:
+            return None
+        body, headers = entry
+        return json_response(body, headers=dict(headers))
+
+    def store(self, revision, response):
+        if response.status_code == 200:
+            headers = {name: value for name, value in response.headers.items() if name in CACHED_HEADERS}
+            self._entries[(revision, request.full_path)] = (response.get_data(), headers)
+            while len(self._entries) > self.max_size:
+                self._entries.popitem(last=False)
+        return response
+
+
+def json_response(body, status=200, headers=None):
+    return Response(body, status=status, mimetype=JSON_MEDIA_TYPE, headers=headers)
+
+
+def request_etag(revision, variant=""):
+    """The ETag of this GET: the dataset revision and the exact request, without building the body.
+
+    `variant` names a representation chosen by content negotiation (an `Accept`-ed CSV export).
+    """
+    return path_etag(revision, request.full_path, variant)
+
+
+def path_etag(revision, full_path, variant=""):
+    """The ETag a GET of `full_path` (path, `?` and query, as Flask's `request.full_path`) would carry."""
+    digest = hashlib.sha1((full_path + variant).encode(), usedforsecurity=False).hexdigest()[:16]
+    return f'"r{revision}-{digest}"'
+
+
+def not_modified(etag, ensure_exists=None):
+    """A 304 for a matching If-None-Match, else None.
+
+    `*` matches any current representation, so it first asks `ensure_exists` (which raises a 404).
+    """
+    if request.if_none_match.star_tag:
+        if ensure_exists:
+            ensure_exists()
+        return Response(status=304, headers=caching_headers(etag))
+    if request.if_none_match.contains_weak(etag.strip('"')):
+        return Response(status=304, headers=caching_headers(etag))
+    return None
+
+
+def caching_headers(etag):
+    return {"ETag": etag, "Cache-Control": current_app.config["CACHE_CONTROL"]}
+
+
+def url_with(**changes):
+    """This request's URL with some query parameters replaced (None removes one)."""
+    params = [(key, value) for key, value in request.args.items(multi=True) if key not in changes]
+    params += [(key, value) for key, value in changes.items() if value is not None]
+    query = urlencode(params)
+    return request.base_url + (f"?{query}" if query else "")
+
+
+API_PREFIX = "/api/v1"
+
+
+class QueryParser(FlaskParser):
+    """Malformed query parameters are a 400 Bad Request, not webargs' default 422, and unknown
+    ones are errors too: the schemas' own `unknown = RAISE` decides, not webargs' EXCLUDE."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = QueryParser()
+
+
+ETAG_HEADER = {
+    "description": "Entity tag of the response; send it back in If-None-Match.",
+    "schema": {"type": "string"},
+}
+LINK_HEADER = {
+    "description": 'RFC 8288 link to the next page (rel="next"), when there is one.',
+    "schema": {"type": "string"},
+}
+LAST_MODIFIED_HEADER = {"description": "When the record last changed.", "schema": {"type": "string"}}
+CACHE_CONTROL_HEADER = {"description": "Caching policy for this public dataset.", "schema": {"type": "string"}}
+DATASET_VERSION_HEADER = {
+    "description": "Version of the dataset the response was read from (`r` and the revision): cite it.",
+    "schema": {"type": "string"},
+}
+CONTENT_DISPOSITION_HEADER = {
+    "description": 'Exports only: `attachment; filename="eventledger-<resource>-<dataset version>.<format>"`.',
+    "schema": {"type": "string"},
+}
+
+# Rate limits (api/ratelimit.py), in the syntax of draft-ietf-httpapi-ratelimit-headers: defined once as
+# components (EventledgerApi registers them) and referenced by name from every limited response.
+RATE_LIMIT_HEADER_COMPONENTS = {
+    "RateLimitPolicy": {
+        "description": (
+            'The rate limit that applies: `"address";q=600;w=60` is 600 requests per 60 seconds for a client '
+            'without an API key (by address), `"key"` the budget of a valid API key. Absent when limits are off.'
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": (
+            'Where the client stands: `"address";r=599;t=42` is 599 requests left, the budget renewing in 42 '
+            "seconds. A 304 Not Modified costs nothing."
+        ),
+        "schema": {"type": "string"},
+    },
+    "RetryAfter": {"description": "Seconds until the budget renews.", "schema": {"type": "integer"}},
+}
+RATE_LIMIT_HEADERS = {"RateLimit-Policy": "RateLimitPolicy", "RateLimit": "RateLimit"}
+
+
+def document_errors(blueprint, *statuses):
+    """Document the 304, each given error status and the 429 that every rate-limited operation may answer."""
+    descriptions = {
+        400: "A query parameter is unknown or invalid; `errors` names it.",
+        404: "No record has this id.",
+    }
+
+    def decorate(view):
+        view = blueprint.alt_response(
+            304, description="Not modified: the If-None-Match ETag is current.", headers=RATE_LIMIT_HEADERS
+        )(view)
+        view = blueprint.alt_response(
+            429,
+            schema=ProblemSchema,
+            description="The client's rate limit is spent; retry after `Retry-After` seconds.",
+            content_type="application/problem+json",
+            headers={"Retry-After": "RetryAfter", **RATE_LIMIT_HEADERS},
+        )(view)
+        for status in statuses:
+            view = blueprint.alt_response(
+                status, schema=ProblemSchema, description=descriptions[status], content_type="application/problem+json"
+            )(view)
+        return view
+
+    return decorate
+
+
+def renderer():
+    return current_app.extensions["eventledger.renderer"]
+
+
+def responses():
+    return current_app.extensions["eventledger.responses"]
+
+
+def render_detail(spec, row, args):
+    """A record as its detail response holds it: its own fields and links, and every related record embedded."""
+    record = dict(renderer().render(spec, [row], complete=True)[0][0])
+    included = set(args.get("include", []))
+    for relation_name in spec.relations:
+        renderer().embed(spec, [record], relation_name, full=relation_name in included)
+    if args.get("fields"):
+        record = select_fields(record, set(args["fields"]) | included)
+    return record
+
+
+def last_modified(row):
+    return row["updated_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")

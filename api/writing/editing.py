@@ -1,0 +1,376 @@
+"""The write API's operations: create, change and delete one record, inside one write transaction.
+
+Validation is the seed loader's (api/writes.py), with references looked up in the database.
+Each operation runs inside the caller's `write_transaction`, so an error raised anywhere
+rolls everything back and the revision does not move.
+"""
+
+import hashlib
+import re
+from datetime import timedelta
+
+import orjson
+from marshmallow import ValidationError
+from werkzeug.exceptions import Conflict, PreconditionFailed, UnprocessableEntity
+from werkzeug.exceptions import PreconditionRequired as _PreconditionRequired
+
+from api.errors import RecordNotFound
+from api.tables import Change, IdempotentRequest, Source, utc_now
+from api.writing.store import (
+    PLANS,
+    Problem,
+    delete_record,
+    duplicate_link_problems,
+    excerpt_problems,
+    flatten_messages,
+    forms_cycle,
+    reference_problems,
+    references,
+    source_texts,
+    stored_inputs,
+    write_record,
+)
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+REVISION_TAG = re.compile(r"^r(\d+)(-|$)")
+
+
+class InvalidRecord(UnprocessableEntity):
+    """422 with one entry per field (dotted path in the body)."""
+
+    def __init__(self, errors):
+        names = ", ".join(f"'{error['parameter']}'" for error in errors)
+        super().__init__(
+            f"The record is not valid: {names}. "
+            + "; ".join(f"{e['parameter']}: {' '.join(e['messages'])}" for e in errors)
+        )
+        self.data = {"errors": errors}
+
+
+def field_errors(pairs):
+    errors = {}
+    for path, message in pairs:
+        errors.setdefault(path or "body", []).append(message)
+    return [{"parameter": path, "location": "body", "messages": messages} for path, messages in errors.items()]
+
+
+def load_body(schema, body, partial=False):
+    try:
+        return schema.load(body, partial=partial)
+    except ValidationError as error:
+        raise InvalidRecord(field_errors(flatten_messages(error.messages))) from None
+
+
+class PreconditionRequired(_PreconditionRequired):
+    def __init__(self):
+        super().__init__(
+            "Changing or deleting a record needs an If-Match header: the ETag of a GET made after its last "
+            "change (or `*`), so that a stale edit cannot overwrite someone else's."
+        )
+
+
+# --- Optimistic concurrency ---------------------------------------------------------------
+
+
+def check_if_match(if_match, record_revision, present_header):
+    """An If-Match must name a dataset revision at least as new as the record's last change (or be `*`)."""
+    if not present_header:
+        raise PreconditionRequired()
+    if if_match.star_tag:
+        return
+    # Weak tags count too: a proxy that compressed a GET may have weakened its ETag; the revision is still in it.
+    tags = if_match.as_set(include_weak=True)
+    revisions = [int(match.group(1)) for tag in tags if (match := REVISION_TAG.match(tag))]
+    if not any(revision >= record_revision for revision in revisions):
+        raise PreconditionFailed(
+            f"The record changed at revision r{record_revision}, after the ETag in If-Match was read: "
+            "GET it again and reapply the edit."
+        )
+
+
+# --- Idempotency ----------------------------------------------------------------------------
+
+
+def fingerprint(method, path, body):
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def replayed(api_key_id, key, request_fingerprint):
+    """The stored first response to this key, or None; 422 when the key was used for another request."""
+    IdempotentRequest.delete().where(IdempotentRequest.created_at < utc_now() - IDEMPOTENCY_TTL).execute()
+    stored = IdempotentRequest.get_or_none((IdempotentRequest.api_key == api_key_id) & (IdempotentRequest.key == key))
+    if stored is None:
+        return None
+    if stored.fingerprint != request_fingerprint:
+        error = UnprocessableEntity(
+            "This Idempotency-Key was already used for a different request; use a new key for a new request."
+        )
+        error.data = {"errors": [{"parameter": "Idempotency-Key", "location": "header", "messages": ["Already used."]}]}
+        raise error
+    return stored.status, orjson.loads(stored.headers), stored.body.encode()
+
+
+def remember(api_key_id, key, request_fingerprint, status, headers, body):
+    IdempotentRequest.create(
+        api_key=api_key_id,
+        key=key,
+        fingerprint=request_fingerprint,
+        status=status,
+        headers=orjson.dumps(headers).decode(),
+        body=body.decode(),
+    )
+
+
+# --- Validation against the database ----------------------------------------------------------
+
+
+def _existing_ids(refs):
+    """{target: set of ids that exist}: one query per resource referred to."""
+    wanted = {}
+    for _path, target, value in refs:
+        wanted.setdefault(target, set()).add(value)
+    found = {}
+    for target, ids in wanted.items():
+        model = PLANS[target].model
+        found[target] = {row[0] for row in model.select(model.id).where(model.id.in_(list(ids))).tuples()}
+    return found
+
+
+def _source_chain(ids, overrides):
+    """The sources with these ids and every source their `reported_in` chains pass through (one query a level)."""
+    sources, pending = dict(overrides), set(ids) - set(overrides)
+    for source in overrides.values():
+        if source["reported_in"] is not None and source["reported_in"] not in sources:
+            pending.add(source["reported_in"])
+    while pending:
+        rows = list(Source.select(Source.id, Source.document, Source.reported_in).where(Source.id.in_(list(pending))))
+        pending = set()
+        for row in rows:
+            sources[row.id] = {"id": row.id, "document": row.document, "reported_in": row.reported_in_id}
+            if row.reported_in_id is not None and row.reported_in_id not in sources:
+                pending.add(row.reported_in_id)
+    return sources
+
+
+def _parent_lookup(resource, record):
+    plan = PLANS[resource]
+    model, key = plan.model, plan.parent_key
+    column = getattr(model, key)
+
+    def parent_of(record_id):
+        if record_id == record["id"]:
+            return record[key]
+        row = model.select(column).where(model.id == record_id).tuples().first()
+        return row[0] if row else None
+
+    return parent_of
+
+
+def _dependants(source_id):
+    """Ids of the sources whose excerpts are read from this source's text: those reported in it, at any depth."""
+    found, level = set(), {source_id}
+    while level:
+        level = {row[0] for row in Source.select(Source.id).where(Source.reported_in.in_(list(level))).tuples()}
+        level -= found | {source_id}
+        found |= level
+    return found
+
+
+def validate_record(resource, record, previous=None):
+    """The loader's checks for one record, references read from the database; 422 naming each field."""
+    refs = list(references(resource, record))
+    existing = _existing_ids(refs)
+    problems = reference_problems(resource, record, lambda target, value: value in existing[target])
+    problems += duplicate_link_problems(resource, record)
+    plan = PLANS[resource]
+    has_parent = plan.parent_key and record[plan.parent_key] is not None
+    if has_parent and not problems and forms_cycle(record["id"], _parent_lookup(resource, record)):
+        problems.append(Problem(resource, record["id"], plan.parent_key, "forms a cycle"))
+    if not problems:
+        problems += _text_problems(resource, record, previous)
+    if problems:
+        raise InvalidRecord(field_errors((problem.field, problem.message) for problem in problems))
+
+
+def _text_problems(resource, record, previous):
+    if resource in ("events", "claims"):
+        sources = _source_chain({link["source"] for link in record["sources"]}, {})
+        texts, problems = source_texts(list(sources.values()))
+        return excerpt_problems(resource, record, texts)
+    if resource != "sources":
+        return []
+    own = {"id": record["id"], "document": record["document"], "reported_in": record["reported_in"]}
+    moved = previous is not None and (previous["document"], previous["reported_in"]) != (
+        own["document"],
+        own["reported_in"],
+    )
+    dependants = _dependants(record["id"]) if moved else set()
+    sources = _source_chain(dependants, {record["id"]: own})
+    texts, problems = source_texts(list(sources.values()))
+    problems = [
+        Problem("sources", record["id"], "document" if p.record_id == record["id"] else "reported_in", p.message)
+        for p in problems
+    ]
+    if moved and not problems:
+        # The excerpts already linked to this source (or its dependants) must still be in its new text.
+        problems += _linked_excerpt_problems(record["id"], {record["id"], *dependants}, texts)
+    return problems
+
+
+def _linked_excerpt_problems(record_id, source_ids, texts):
+    problems = []
+    for resource in ("events", "claims"):
+        link = PLANS[resource].links["sources"]
+        join = link.join_model
+        query = join.select(getattr(join, link.owner_key), join.source, join.excerpt)
+        rows = query.where(join.source.in_(list(source_ids)))
+        for owner, source_id, excerpt in rows.tuples():
+            if excerpt not in texts.get(source_id, excerpt):
+                message = f"{resource[:-1]} '{owner}' quotes an excerpt of '{source_id}' that is not in its text"
+                problems.append(Problem("sources", record_id, "document", message))
+    return problems
+
+
+# --- The operations -------------------------------------------------------------------------
+
+
+def _current(resource, record_id):
+    """The stored row and links of a record, or a 404."""
+    plan = PLANS[resource]
+    row = plan.model.select().where(plan.model.id == record_id).dicts().first()
+    if row is None:
+        raise RecordNotFound(resource[:-1], record_id)
+    links = {name: link.stored([record_id]).get(record_id, []) for name, link in plan.links.items()}
+    return row, links
+
+
+def create(writes, resource, body):
+    record = load_body(PLANS[resource].input_schema(), body)
+    if was_ever_used(resource, record["id"]):
+        raise Conflict(
+            f"The id '{record['id']}' is or was used by another {resource[:-1]}: ids are never reused. Choose another."
+        )
+    validate_record(resource, record)
+    write_record(writes, resource, record)
+    return record["id"]
+
+
+def was_ever_used(resource, record_id):
+    model = PLANS[resource].model
+    return (
+        model.select().where(model.id == record_id).exists()
+        or Change.select().where((Change.resource == resource) & (Change.record_id == record_id)).exists()
+    )
+
+
+def update(writes, resource, record_id, body, patch_schema, precondition):
+    """A partial update: the members sent replace the stored ones whole (a link list replaces the list)."""
+    row, links = _current(resource, record_id)
+    precondition(row["revision"])
+    changes = load_body(patch_schema, body, partial=True)
+    previous = stored_inputs(resource, [record_id])[record_id]
+    record = {**previous, **changes}
+    validate_record(resource, record, previous)
+    return write_record(writes, resource, record, row, links)
+
+
+# Who may refer to a record of each resource: (resource, link name or None for the parent column).
+def referring_links(resource):
+    found = []
+    for name, plan in PLANS.items():
+        if plan.parent_key and name == resource:
+            found.append((name, plan.parent_key, None))
+        for link_name, link in plan.links.items():
+            if link.target == resource:
+                found.append((name, link_name, link))
+    return found
+
+
+def referrers(resource, record_id):
+    """{(resource, field): [ids]} of the records that refer to this one (one query per link table)."""
+    found = {}
+    for name, field_name, link in referring_links(resource):
+        if link is None:
+            model = PLANS[name].model
+            column = getattr(model, field_name)
+            ids = [row[0] for row in model.select(model.id).where(column == record_id).order_by(model.id).tuples()]
+        else:
+            owner = getattr(link.join_model, link.owner_key)
+            query = link.join_model.select(owner).where(link.reference == record_id).distinct().order_by(owner)
+            ids = [row[0] for row in query.tuples()]
+        if ids:
+            found[(name, field_name)] = ids
+    return found
+
+
+def _describe(found):
+    return "; ".join(f"{name} ({field_name}): {', '.join(ids)}" for (name, field_name), ids in found.items())
+
+
+class InUse(Conflict):
+    """409 naming the referrers: `parameter` is the referring resource and field, `messages` their ids."""
+
+    def __init__(self, description, found):
+        super().__init__(description)
+        self.data = {
+            "errors": [
+                {"parameter": f"{name}.{field_name}", "location": "path", "messages": ids}
+                for (name, field_name), ids in found.items()
+            ]
+        }
+
+
+def delete(writes, resource, record_id, detach, precondition):
+    row, links = _current(resource, record_id)
+    precondition(row["revision"])
+    found = referrers(resource, record_id)
+    singular = resource[:-1]
+    if found and not detach:
+        raise InUse(
+            f"The {singular} '{record_id}' is still referred to by {_describe(found)}. "
+            "Change those records first, or delete with ?detach=true to remove the links.",
+            found,
+        )
+    if found:
+        _detach(writes, resource, record_id, found)
+    delete_record(writes, resource, row, links)
+
+
+def _detach(writes, resource, record_id, found):
+    """Remove every reference to the record from the records that make it, each an update of its own."""
+    records = {}
+    for (name, _field_name), ids in found.items():
+        records.setdefault(name, set()).update(ids)
+    records = {name: stored_inputs(name, ids) for name, ids in records.items()}
+    blocked = {}
+    for (name, field_name), ids in found.items():
+        plan = PLANS[name]
+        for referrer in ids:
+            record = records[name][referrer]
+            if field_name == plan.parent_key:
+                if name == "sources":
+                    # A source reported in this one reads its excerpts from this one's text: it cannot lose it.
+                    blocked.setdefault((name, field_name), []).append(referrer)
+                record[field_name] = None
+                continue
+            link = plan.links[field_name]
+            kept = [item for item in record[field_name] if (link.to_row(item)[link.value_keys[0]] != record_id)]
+            if not kept:
+                blocked.setdefault((name, field_name), []).append(referrer)
+            record[field_name] = kept
+    if blocked:
+        raise InUse(
+            f"Detaching the {resource[:-1]} '{record_id}' would leave {_describe(blocked)} without a required "
+            "link; change those records first.",
+            blocked,
+        )
+    for name in ("sources", "actors", "events", "claims"):
+        if name not in records:
+            continue
+        plan = PLANS[name]
+        ids = list(records[name])
+        rows = {row["id"]: row for row in plan.model.select().where(plan.model.id.in_(ids)).dicts()}
+        stored = {link_name: link.stored(ids) for link_name, link in plan.links.items()}
+        for referrer, record in records[name].items():
+            links = {link_name: by_owner.get(referrer, []) for link_name, by_owner in stored.items()}
+            write_record(writes, name, record, rows[referrer], links)
