@@ -5,8 +5,12 @@ import math
 import time
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+import orjson
 import pytest
 from helpers import actor, source
+from itsdangerous import URLSafeSerializer
+
+from api.reading.pagination import CursorCodec
 
 API = "/api/v1"
 
@@ -304,35 +308,59 @@ def test_a_cursor_made_for_another_sort_is_rejected(paged):
     assert get_ok(paged, f"{API}/events?sort=title&limit=3&cursor={title_cursor}").get_json()["data"]
 
 
-def _decode(cursor):
-    return bytearray(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+def _b64decode(text):
+    return bytearray(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
 
-def _encode(raw):
+def _b64encode(raw):
     return base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
 
 
 def test_a_tampered_cursor_is_rejected(paged):
     cursor = first_cursor(paged, f"{API}/events?sort=title&limit=2")
     url = f"{API}/events?sort=title&limit=2&cursor="
-    raw = _decode(cursor)
+    # An itsdangerous token: the base64 JSON payload ('.'-prefixed when zlib-compressed), '.', the signature.
+    payload, signature = cursor.rsplit(".", 1)
+    assert not payload.startswith(".")  # a payload this short travels uncompressed
+    raw, mac = _b64decode(payload), _b64decode(signature)
     # a changed payload under the old signature: skip ahead to another id
-    payload = bytes(raw[12:])
-    assert b'"p-' in payload
-    forged = raw[:12] + bytearray(payload.replace(b'"p-', b'"p-9', 1))
-    assert_bad_cursor(paged, url + _encode(forged))
-    # a flipped bit in the signature, in the payload, a truncated cursor, a cursor with an extra byte
-    for position in (0, 11, 12, len(raw) - 2):
+    assert b'"p-' in raw
+    forged = _b64encode(bytes(raw).replace(b'"p-', b'"p-9', 1))
+    assert_bad_cursor(paged, f"{url}{forged}.{signature}")
+    # a flipped bit in the signature, in the payload (bytes, not base64 characters, whose padding bits do not count)
+    for position in (0, len(mac) - 1):
+        flipped = bytearray(mac)
+        flipped[position] ^= 0x01
+        assert_bad_cursor(paged, f"{url}{payload}.{_b64encode(flipped)}")
+    for position in (0, len(raw) - 2):
         flipped = bytearray(raw)
         flipped[position] ^= 0x01
-        assert_bad_cursor(paged, url + _encode(flipped))
+        assert_bad_cursor(paged, f"{url}{_b64encode(flipped)}.{signature}")
+    # a truncated cursor, one with an extra payload byte, one claiming a compressed payload, one without signature
     assert_bad_cursor(paged, url + cursor[:-4])
-    assert_bad_cursor(paged, url + _encode(raw + b"x"))
-    for garbage in ("not-a-cursor", "AAAA", "%00", "~~~", "x" * 100):
+    assert_bad_cursor(paged, f"{url}{_b64encode(raw + b'x')}.{signature}")
+    assert_bad_cursor(paged, f"{url}.{cursor}")
+    assert_bad_cursor(paged, url + payload)
+    for garbage in ("not-a-cursor", "AAAA", "%00", "~~~", "x" * 100, ".", "..", "a.b"):
         assert_bad_cursor(paged, url + garbage)
     assert_bad_cursor(paged, url + "A" * 2001)
     # the genuine one still works
     assert get_ok(paged, url + cursor).get_json()["data"]
+
+
+def test_a_cursor_signed_with_another_secret_or_salt_is_rejected(app, paged):
+    url = f"{API}/events?sort=title&limit=2"
+    cursor = first_cursor(paged, url)
+    codec = app.extensions["eventledger.cursors"]
+    values = codec.decode(cursor, "title", 2)
+    foreign = CursorCodec("not-" + app.config["CURSOR_SECRET"]).encode("title", values)
+    other_purpose = URLSafeSerializer(app.config["CURSOR_SECRET"], salt="another.purpose", serializer=orjson)
+    for token in (foreign, other_purpose.dumps(["title", values]).decode()):
+        assert token != cursor
+        assert_bad_cursor(paged, f"{url}&cursor={token}")
+    # the same values under the app's own secret are a good cursor
+    assert codec.encode("title", values) == cursor
+    assert get_ok(paged, f"{url}&cursor={cursor}").get_json()["data"]
 
 
 def test_limit_bounds(paged):
