@@ -14,6 +14,7 @@ import sys
 import zipfile
 from datetime import UTC, datetime
 from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import click._termui_impl
@@ -516,6 +517,31 @@ def test_dictionary_escapes_the_data(tricky, client, load):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in page
     assert 'href="https://example.org/?q=&lt;b&gt;&amp;x=1"' in page
     assert 'href="https://example.org/doc?a=1&amp;b=2"' in page
+
+
+class Anchors(HTMLParser):
+    """Every id and every `href` of a page, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.hrefs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.append(attributes["id"])
+        if "href" in attributes:
+            self.hrefs.append(attributes["href"])
+
+
+def test_dictionary_ids_are_unique_and_every_internal_link_has_its_target(seeded, client):
+    parser = Anchors()
+    parser.feed(client.get(DICTIONARY_URL).get_data(as_text=True))
+    parser.close()
+    assert len(parser.ids) == len(set(parser.ids)), sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+    internal = [href[1:] for href in parser.hrefs if href.startswith("#")]
+    assert internal
+    assert set(internal) <= set(parser.ids), sorted(set(internal) - set(parser.ids))
 
 
 def test_index_and_openapi_link_the_package_and_the_dictionary(seeded, client):
