@@ -2,11 +2,11 @@
 
 from marshmallow import fields, validate
 
+from api.catalog import RESOURCE_NAMES
 from api.tables import CHANGE_KINDS
 from schemas.query import MAX_LIMIT, QueryArgs, choices
 from schemas.records import StrictSchema, UtcDateTime
 
-FEED_RESOURCES = ("events", "actors", "claims", "sources")
 ATOM_DEFAULT_LIMIT = 50
 FEED_DEFAULT_LIMIT = 50
 SINCE_NOW = "now"
@@ -14,7 +14,7 @@ SINCE_NOW = "now"
 
 def _filters():
     return {
-        "resource": choices(FEED_RESOURCES, "Only changes to records of these resources."),
+        "resource": choices(RESOURCE_NAMES, "Only changes to records of these resources."),
         "kind": choices(CHANGE_KINDS, "Only changes of these kinds (`delete` changes are tombstones)."),
     }
 
@@ -77,7 +77,7 @@ class ChangeSchema(StrictSchema):
     )
     resource = fields.String(
         required=True,
-        validate=validate.OneOf(FEED_RESOURCES),
+        validate=validate.OneOf(RESOURCE_NAMES),
         metadata={"description": "The changed record's resource."},
     )
     record_id = fields.String(required=True, metadata={"description": "The changed record's id."})

@@ -1,4 +1,7 @@
-"""Query-string schemas: every parameter a list or detail endpoint accepts.
+"""Query-string schemas: the parameters every list shares, and the makers of each resource's own.
+
+A resource's list parameters are made from its catalog declaration (api/catalog/declarations.py:
+`list_query_args`): its filters, sort keys, fields, relations and facets.
 
 Unknown parameters are rejected, so a misspelt filter is an error instead of a
 silently unfiltered answer.
@@ -8,9 +11,8 @@ import re
 
 from marshmallow import ValidationError, fields, post_load, pre_load, validate
 
-from schemas import vocabulary as vocab
-from schemas.fields import SLUG_PATTERN, MultiValue, QueryDate
-from schemas.records import ActorSchema, ClaimSchema, EventSchema, SourceSchema, StrictSchema
+from schemas.fields import SLUG_PATTERN, MultiValue
+from schemas.records import StrictSchema
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -145,76 +147,6 @@ class ListQueryArgs(QueryArgs):
         format="iso",
         metadata={"description": "Only records changed at or after this RFC 3339 timestamp (with offset or Z)."},
     )
-
-
-class EventQueryArgs(ListQueryArgs):
-    format = format_param(["csv", "ndjson", "json", "geojson"])
-    type = choices(vocab.EVENT_TYPES, "Event type.")
-    actor = slugs("Events an actor takes part in (by actor id).")
-    role = choices(vocab.EVENT_ROLES, "Actor role; with `actor`, the role of that actor.")
-    country = MultiValue(
-        fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
-        metadata={"description": "Location country (ISO 3166-1 alpha-2)." + OR_NOTE},
-    )
-    date_from = QueryDate(
-        metadata={"description": "Events whose date range ends on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."}
-    )
-    date_to = QueryDate(
-        metadata={"description": "Events whose date range starts on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)."}
-    )
-    claim = slugs("Events a claim belongs to (by claim id).")
-    source = slugs("Events a source supports (by source id).")
-    sort = sort_param(["date", "title", "type", "created_at", "updated_at", "id"], "date")
-    fields = fields_param(EventSchema)
-    include = include_param(["actors", "sources", "claims"])
-    facets = facets_param(
-        ["type", "country", "date_precision", "year", "month", "actor", "role", "source", "claim"],
-        " `year` and `month` follow each event's precision: a year-precision event has no month (null),"
-        " `XXXX-09` counts under `XXXX-09` (no year), an undated event under null.",
-    )
-
-
-class ClaimQueryArgs(ListQueryArgs):
-    status = choices(vocab.CLAIM_STATUSES, "Claim status.")
-    credibility = choices(vocab.CREDIBILITY_GRADES, "Admiralty credibility grade, 1-6.")
-    actor = slugs("Claims an actor takes a stance on (by actor id).")
-    stance = choices(vocab.CLAIM_ACTOR_STANCES, "Actor stance; with `actor`, the stance of that actor.")
-    event = slugs("Claims that belong to an event (by event id).")
-    source = slugs("Claims a source bears on (by source id).")
-    sort = sort_param(["credibility", "status", "statement", "created_at", "updated_at", "id"], "id")
-    fields = fields_param(ClaimSchema)
-    include = include_param(["actors", "sources", "events"])
-    facets = facets_param(["status", "credibility", "actor", "stance", "source", "event"])
-
-
-class ActorQueryArgs(ListQueryArgs):
-    kind = choices(vocab.ACTOR_KINDS, "Actor kind.")
-    country = MultiValue(
-        fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
-        metadata={"description": "Country (ISO 3166-1 alpha-2)." + OR_NOTE},
-    )
-    parent = slugs("Actors that belong to a parent actor (by actor id).")
-    event = slugs("Actors that take part in an event (by event id).")
-    claim = slugs("Actors that take a stance on a claim (by claim id).")
-    sort = sort_param(["name", "kind", "country", "created_at", "updated_at", "id"], "name")
-    fields = fields_param(ActorSchema)
-    include = include_param(["events", "claims"])
-    facets = facets_param(["kind", "country", "parent", "event", "claim"])
-
-
-class SourceQueryArgs(ListQueryArgs):
-    type = choices(vocab.SOURCE_TYPES, "Source type.")
-    publisher = MultiValue(
-        fields.String(validate=validate.Length(min=1, max=200)),
-        metadata={"description": "Publisher, matched without regard to case." + OR_NOTE},
-    )
-    reliability = choices(vocab.RELIABILITY_GRADES, "Admiralty reliability grade, A-F.")
-    event = slugs("Sources that support an event (by event id).")
-    claim = slugs("Sources that bear on a claim (by claim id).")
-    sort = sort_param(["published", "title", "publisher", "reliability", "created_at", "updated_at", "id"], "id")
-    fields = fields_param(SourceSchema)
-    include = include_param(["events", "claims"])
-    facets = facets_param(["type", "reliability", "publisher", "language", "event", "claim"])
 
 
 def detail_args(list_args):

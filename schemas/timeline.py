@@ -3,38 +3,39 @@
 from marshmallow import fields, validate
 
 from schemas import vocabulary as vocab
-from schemas.query import EventQueryArgs, QueryArgs
+from schemas.query import QueryArgs
 from schemas.records import ClaimSchema, EventSchema, StrictSchema
 
 INTERVALS = ("day", "month", "year")
 DEFAULT_PER_PERIOD = 20
 MAX_PER_PERIOD = 100
-# The events list's filters, which the timeline takes with the same meaning.
-EVENT_FILTERS = ("type", "country", "date_from", "date_to", "actor", "role", "source", "claim", "q", "updated_since")
 
-TimelineQueryArgs = QueryArgs.from_dict(
-    {
-        **{name: EventQueryArgs._declared_fields[name] for name in EVENT_FILTERS},
-        "interval": fields.String(
-            load_default="month",
-            validate=validate.OneOf(INTERVALS),
-            metadata={
-                "description": "Group by day, month or year (default month). An event sits in the period of its "
-                "date cut to the coarser of this and its own precision: with `day`, a month-precision event "
-                "sits in its month. `XXXX-MM` events (year unstated) keep their month period at every interval."
-            },
-        ),
-        "per_period": fields.Integer(
-            load_default=DEFAULT_PER_PERIOD,
-            validate=validate.Range(0, MAX_PER_PERIOD),
-            metadata={
-                "description": f"How many events and how many claims to list per period, 0-{MAX_PER_PERIOD} "
-                f"(default {DEFAULT_PER_PERIOD}); the counts always cover them all. 0 gives the counts alone."
-            },
-        ),
-    },
-    name="TimelineQueryArgs",
-)
+
+def timeline_query_args(event_filters):
+    """The timeline's parameters: the events list's filters (`event_filters`, by name), then its own."""
+    return QueryArgs.from_dict(
+        {
+            **event_filters,
+            "interval": fields.String(
+                load_default="month",
+                validate=validate.OneOf(INTERVALS),
+                metadata={
+                    "description": "Group by day, month or year (default month). An event sits in the period of its "
+                    "date cut to the coarser of this and its own precision: with `day`, a month-precision event "
+                    "sits in its month. `XXXX-MM` events (year unstated) keep their month period at every interval."
+                },
+            ),
+            "per_period": fields.Integer(
+                load_default=DEFAULT_PER_PERIOD,
+                validate=validate.Range(0, MAX_PER_PERIOD),
+                metadata={
+                    "description": f"How many events and how many claims to list per period, 0-{MAX_PER_PERIOD} "
+                    f"(default {DEFAULT_PER_PERIOD}); the counts always cover them all. 0 gives the counts alone."
+                },
+            ),
+        },
+        name="TimelineQueryArgs",
+    )
 
 
 class TimelineTotalsSchema(StrictSchema):

@@ -4,11 +4,11 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate
 
+from api.catalog import RESOURCE_NAMES
 from schemas.query import MAX_LIMIT, QueryArgs, choices
 from schemas.records import StrictSchema, UtcDateTime
 
 # Change.resource names the list a record lives in (api.SPECS' keys); schemas cannot import api.
-WEBHOOK_RESOURCES = ("events", "actors", "claims", "sources")
 WEBHOOK_KINDS = ("create", "update", "delete")
 DELIVERY_STATUSES = {
     "pending": "Not delivered yet: waiting for its first attempt or for a retry at `next_attempt_at`.",
@@ -53,8 +53,8 @@ class WebhookInput(StrictSchema):
         metadata={"description": "Where each change is POSTed: an http or https URL."},
     )
     resources = fields.List(
-        fields.String(validate=validate.OneOf(WEBHOOK_RESOURCES)),
-        load_default=lambda: list(WEBHOOK_RESOURCES),
+        fields.String(validate=validate.OneOf(RESOURCE_NAMES)),
+        load_default=lambda: list(RESOURCE_NAMES),
         validate=[validate.Length(min=1), _unique],
         metadata={"description": "Which resources' changes to send (default all)."},
     )
@@ -76,7 +76,7 @@ class WebhookSchema(StrictSchema):
     id = fields.Integer(required=True, metadata={"description": "The subscription's id."})
     url = fields.String(required=True, metadata={"description": "Where changes are POSTed."})
     resources = fields.List(
-        fields.String(validate=validate.OneOf(WEBHOOK_RESOURCES)),
+        fields.String(validate=validate.OneOf(RESOURCE_NAMES)),
         required=True,
         metadata={"description": "The resources whose changes are sent."},
     )
@@ -187,7 +187,7 @@ class WebhookPayloadSchema(StrictSchema):
 
     id = fields.Integer(required=True, metadata={"description": "The change id: its position in the changes feed."})
     resource = fields.String(
-        required=True, validate=validate.OneOf(WEBHOOK_RESOURCES), metadata={"description": "The record's resource."}
+        required=True, validate=validate.OneOf(RESOURCE_NAMES), metadata={"description": "The record's resource."}
     )
     record_id = fields.String(required=True, metadata={"description": "The record's id."})
     version = fields.Integer(required=True, metadata={"description": "The record's version after the change."})

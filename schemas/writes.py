@@ -5,7 +5,7 @@ import copy
 from marshmallow import fields, validate
 
 from schemas.query import DEFAULT_LIMIT, MAX_LIMIT
-from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput, StrictSchema, UtcDateTime
+from schemas.records import StrictSchema, UtcDateTime
 
 
 def patch_schema(input_class):
@@ -23,14 +23,6 @@ def patch_schema(input_class):
             field.required = False
         declared[name] = field
     return type(input_class.__name__.replace("Input", "Patch"), (StrictSchema,), declared)
-
-
-PATCH_SCHEMAS = {
-    "sources": patch_schema(SourceInput),
-    "actors": patch_schema(ActorInput),
-    "events": patch_schema(EventInput),
-    "claims": patch_schema(ClaimInput),
-}
 
 
 class DeleteArgs(StrictSchema):

@@ -15,28 +15,28 @@ from pathlib import Path
 import yaml
 from marshmallow import ValidationError
 
+from api.catalog import WRITE_ORDER
 from api.changelog.transaction import write_transaction
 from api.migrations import create_tables
 from api.tables import utc_now
-from api.writing.store import (
-    PLANS,
+from api.writing.checks import (
     duplicate_link_problems,
     excerpt_problems,
     flatten_messages,
     forms_cycle,
     reference_problems,
-    write_record,
 )
-from api.writing.store import source_texts as _source_texts
-from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput
+from api.writing.checks import source_texts as _source_texts
+from api.writing.store import write_record
 
 SEED_DIR = Path(__file__).resolve().parent
 DATA_DIR = SEED_DIR / "data"
 DOCUMENTS_DIR = SEED_DIR / "sources"
 SEED_AUTHOR = "seed"
 SEED_NOTE = "Loaded from the seed fixtures."
-FILES = (("sources", SourceInput), ("actors", ActorInput), ("events", EventInput), ("claims", ClaimInput))
-__all__ = ("FILES", "PLANS", "SeedError", "load", "read_fixtures", "write_fixtures")
+# One file per resource, read in the catalog's write order, each record loaded by its input schema.
+FILES = tuple((name, spec.input_schema) for name, spec in WRITE_ORDER.items())
+__all__ = ("FILES", "SeedError", "load", "read_fixtures", "write_fixtures")
 
 
 class SeedError(Exception):
@@ -118,7 +118,7 @@ def check_references(fixtures, documents_dir=DOCUMENTS_DIR):
         for record in records:
             problems += duplicate_link_problems(name, record)
     for name in ("sources", "actors"):
-        key = PLANS[name].parent_key
+        key = WRITE_ORDER[name].parent_key
         parents = {record["id"]: record[key] for record in fixtures[name]}
         cycles = [start for start in parents if forms_cycle(start, parents.get)]
         problems += [f"{name}.yaml ({start}), field '{key}': forms a cycle" for start in cycles]
@@ -180,14 +180,14 @@ def write_fixtures(fixtures):
     summary = LoadSummary()
     now = utc_now()
     with write_transaction(SEED_AUTHOR, SEED_NOTE) as writes:
-        for name, plan in PLANS.items():
+        for name, spec in WRITE_ORDER.items():
             records = fixtures[name]
-            if plan.parent_key:
-                records = _parents_first(records, plan.parent_key)
-            model = plan.model
+            if spec.parent_key:
+                records = _parents_first(records, spec.parent_key)
+            model = spec.model
             ids = [record["id"] for record in records]
             existing = {row["id"]: row for row in model.select().where(model.id.in_(ids)).dicts()} if ids else {}
-            stored_links = {link_name: link.stored(ids) for link_name, link in plan.links.items()}
+            stored_links = {link_name: link.stored(ids) for link_name, link in spec.links.items()}
             counts = {"created": 0, "updated": 0, "unchanged": 0}
             for record in records:
                 links = {link_name: stored.get(record["id"], []) for link_name, stored in stored_links.items()}

@@ -18,8 +18,9 @@ import pytest
 from databases import PostgresTemplates, SqliteTemplates, postgres_unavailable
 
 from api import create_app, read_caches
+from api.catalog import WRITE_ORDER
 from api.db import bind_database, database
-from seed.loader import FILES, PLANS, read_fixtures, write_fixtures
+from seed.loader import FILES, read_fixtures, write_fixtures
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The settings of every test app: rate limits stay off (as under TESTING by default);
@@ -117,7 +118,7 @@ def load(app):
         fixtures = {}
         for name, schema_class in FILES:
             fixtures[name] = [schema_class().load(item) for item in records.get(name, [])]
-        assert set(records) <= set(PLANS), f"unknown resources: {set(records) - set(PLANS)}"
+        assert set(records) <= set(WRITE_ORDER), f"unknown resources: {set(records) - set(WRITE_ORDER)}"
         with database.connection_context():
             return write_fixtures(fixtures)
 

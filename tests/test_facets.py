@@ -11,7 +11,6 @@ import pytest
 from helpers import actor, assert_bad_parameter, claim, event, get_ok, source
 
 from api.catalog import SPECS
-from api.reading.facets import FACETS
 from schemas.query import FACET_LIMIT
 
 API = "/api/v1"
@@ -140,7 +139,7 @@ SINGLE_VALUED = {
 
 def check_facets(client, resource, path, base, skip=()):
     """Every facet of `path?base`, each value's count against the list's own answer."""
-    names = [name for name in FACETS[resource] if name not in skip]
+    names = [name for name in SPECS[resource].facets_by_name if name not in skip]
     body = get_ok(client, with_query(path, base, f"facets={','.join(names)}"))
     total = body["meta"]["count"]
     facets = body["meta"]["facets"]
@@ -369,7 +368,7 @@ def test_unknown_facets_are_a_400_naming_them(world):
 def test_every_declared_facet_is_accepted_and_defined():
     for name, spec in SPECS.items():
         accepted = spec.list_args._declared_fields["facets"].inner.validators[0].choices
-        assert set(accepted) == set(FACETS[name]), name
+        assert set(accepted) == set(SPECS[name].facets_by_name), name
 
 
 # --- cost ------------------------------------------------------------------------------
@@ -385,7 +384,7 @@ def statements(counter):
 )
 def test_one_query_per_facet(world, count_queries, path):
     resource = path.rsplit("/", 1)[-1]
-    names = list(FACETS[resource])
+    names = list(SPECS[resource].facets_by_name)
     # The page's records rendered first, so that every measured request reads the same statements but the facets.
     assert world.get(f"{path}?limit=5&facets={names[-1]}").status_code == 200
     costs = {}
@@ -418,12 +417,12 @@ def test_the_openapi_document_describes_facets(app):
     assert "facets" in schemas["ListMeta"]["properties"]
     assert set(schemas["Facet"]["properties"]) == {"values", "truncated", "other_values", "other_count"}
     parameters = {p["name"]: p for p in document["paths"]["/api/v1/events"]["get"]["parameters"]}
-    assert parameters["facets"]["schema"]["items"]["enum"] == list(FACETS["events"])
+    assert parameters["facets"]["schema"]["items"]["enum"] == list(SPECS["events"].facets_by_name)
 
 
 def test_value_counts_cover_the_list(world):
     """Summed over a single-valued facet, the counts are the list's count, here with every facet at once."""
-    body = get_ok(world, f"{API}/events?facets={','.join(FACETS['events'])}")
+    body = get_ok(world, f"{API}/events?facets={','.join(SPECS['events'].facets_by_name)}")
     for name in SINGLE_VALUED["events"]:
         assert sum(entry["count"] for entry in body["meta"]["facets"][name]["values"]) == body["meta"]["count"]
     types = Counter(record["type"] for record in whole_list(world, f"{API}/events", ""))

@@ -6,4 +6,9 @@ a resource from `SPECS`; adding a resource is a module here and a line below.
 
 from api.catalog import actors, claims, events, sources
 
+# In the API's order: the index, the OpenAPI tags, the changes feed's and webhooks' choices.
 SPECS = {module.spec.name: module.spec for module in (events, actors, claims, sources)}
+# In the order records are written and files are read: a record refers only to records of the
+# resources before its own, or to its own resource's (a parent, read parents first).
+WRITE_ORDER = {module.spec.name: module.spec for module in (sources, actors, events, claims)}
+RESOURCE_NAMES = tuple(SPECS)

@@ -1,10 +1,27 @@
 """Claims: statements under uncertainty, with status, credibility, who asserts or denies them, and sources."""
 
-from api.catalog.declarations import FieldFilter, Relation, RelationFilter, ResourceSpec, SortKey, record_sort_keys
-from api.tables import Claim, ClaimActor, ClaimEvent, ClaimSource
+from api.catalog.declarations import (
+    ColumnFacet,
+    FieldFilter,
+    LinkFacet,
+    Relation,
+    RelationFilter,
+    ResourceSpec,
+    SortKey,
+    record_sort_keys,
+)
+from api.tables import Actor, Claim, ClaimActor, ClaimEvent, ClaimSource, Event, Source
+from schemas import vocabulary as vocab
 from schemas.envelopes import ClaimDetailSchema, ClaimListSchema
-from schemas.query import ClaimQueryArgs
-from schemas.records import ClaimSchema
+from schemas.query import choices, slugs
+from schemas.records import ClaimInput, ClaimSchema
+
+OWN_FIELDS = ("statement", "status", "status_rationale", "credibility", "credibility_rationale")
+
+
+def own_fields(record):
+    return {key: record[key] for key in OWN_FIELDS}
+
 
 spec = ResourceSpec(
     name="claims",
@@ -13,7 +30,7 @@ spec = ResourceSpec(
     "credibility grade, the actors' stances and the sources' stances with verbatim excerpts.",
     model=Claim,
     schema=ClaimSchema(),
-    list_args=ClaimQueryArgs,
+    input_schema=ClaimInput,
     list_schema=ClaimListSchema,
     detail_schema=ClaimDetailSchema,
     summary_fields=("id", "statement", "status", "credibility"),
@@ -25,18 +42,39 @@ spec = ResourceSpec(
         **record_sort_keys(Claim),
     },
     default_sort="id",
+    to_columns=own_fields,
+    to_input=own_fields,
     filters=(
-        FieldFilter("status", Claim.status),
-        FieldFilter("credibility", Claim.credibility, normalise="int"),
-        RelationFilter("actor", "actors", attribute_param="stance", attribute="stance"),
-        RelationFilter("event", "events"),
-        RelationFilter("source", "sources"),
+        FieldFilter("status", Claim.status, choices(vocab.CLAIM_STATUSES, "Claim status.")),
+        FieldFilter(
+            "credibility",
+            Claim.credibility,
+            choices(vocab.CREDIBILITY_GRADES, "Admiralty credibility grade, 1-6."),
+            normalise="int",
+        ),
+        RelationFilter(
+            "actor",
+            "actors",
+            slugs("Claims an actor takes a stance on (by actor id)."),
+            attribute="stance",
+            attribute_field=choices(vocab.CLAIM_ACTOR_STANCES, "Actor stance; with `actor`, the stance of that actor."),
+        ),
+        RelationFilter("event", "events", slugs("Claims that belong to an event (by event id).")),
+        RelationFilter("source", "sources", slugs("Claims a source bears on (by source id).")),
     ),
     relations={
         "actors": Relation("actors", "actors", ClaimActor, ClaimActor.claim, ClaimActor.actor, ("stance",)),
         "sources": Relation(
             "sources", "sources", ClaimSource, ClaimSource.claim, ClaimSource.source, ("stance", "excerpt")
         ),
-        "events": Relation("events", "events", ClaimEvent, ClaimEvent.claim, ClaimEvent.event),
+        "events": Relation("events", "events", ClaimEvent, ClaimEvent.claim, ClaimEvent.event, bare=True),
     },
+    facets=(
+        ColumnFacet("status", Claim.status),
+        ColumnFacet("credibility", Claim.credibility),
+        LinkFacet("actor", "actors", label=Actor.name),
+        LinkFacet("stance", "actors", attribute="stance"),
+        LinkFacet("source", "sources", label=Source.title),
+        LinkFacet("event", "events", label=Event.title),
+    ),
 )

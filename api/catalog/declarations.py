@@ -10,6 +10,17 @@ from datetime import datetime
 
 from peewee import SQL, DateTimeField, fn
 
+from schemas.query import (
+    ListQueryArgs,
+    detail_args,
+    facets_param,
+    fields_param,
+    format_param,
+    include_param,
+    sort_param,
+)
+from schemas.writes import patch_schema
+
 
 @dataclass(frozen=True)
 class SortKey:
@@ -47,7 +58,12 @@ def record_sort_keys(model):
 
 @dataclass(frozen=True)
 class Relation:
-    """A join table seen from one side: `local_key` points at us, `remote_key` at the related record."""
+    """A join table seen from one side: `local_key` points at us, `remote_key` at the related record.
+
+    An `owned` relation is written with its record: the record's input holds it as a list of links,
+    each the related record's id and the `attributes` (or, `bare`, only the id), stored in curated
+    order as rows of the join table. A relation seen from the other side is read-only there.
+    """
 
     name: str
     target: str
@@ -56,6 +72,7 @@ class Relation:
     remote_key: object
     attributes: tuple = ()
     owned: bool = True
+    bare: bool = False
 
     def links(self, local_ids):
         """Join rows for these records, in curated order: one query whatever the number of ids."""
@@ -77,14 +94,71 @@ class Relation:
             query = query.where(getattr(self.join_model, attribute).in_(attribute_values))
         return query
 
+    # --- An owned relation, as its record's input holds it and its join table stores it ---
+
+    @property
+    def owner_key(self):
+        return self.local_key.name
+
+    @property
+    def value_keys(self):
+        """The members of one link in the input (and the join table's columns): the related id first."""
+        return (self.remote_key.name, *self.attributes)
+
+    @property
+    def reference(self):
+        return self.remote_key
+
+    @property
+    def identity_keys(self):
+        """The members that the join table's unique index allows only once per record, or None.
+
+        Read from the table's own unique indexes, so the check before a write and the constraint agree;
+        an index that includes `position` lets the same link repeat (a source quoted twice).
+        """
+        for columns, unique in self.join_model._meta.indexes:
+            if unique and "position" not in columns and self.owner_key in columns:
+                return tuple(column for column in columns if column != self.owner_key)
+        return None
+
+    def to_row(self, link):
+        if self.bare:
+            return {self.value_keys[0]: link}
+        return {key: link[key] for key in self.value_keys}
+
+    def to_input(self, row):
+        return row[self.value_keys[0]] if self.bare else dict(row)
+
+    def stored(self, owner_ids):
+        """{owner id: [link rows]} in curated order."""
+        owner = self.local_key
+        columns = [owner.alias("_owner"), *(getattr(self.join_model, key) for key in self.value_keys)]
+        query = self.join_model.select(*columns).where(owner.in_(list(owner_ids))).order_by(self.join_model.position)
+        stored = {}
+        for row in query.dicts():
+            stored.setdefault(row.pop("_owner"), []).append(row)
+        return stored
+
+    def replace(self, owner_id, rows):
+        self.join_model.delete().where(self.local_key == owner_id).execute()
+        if rows:
+            self.join_model.insert_many(
+                [{self.owner_key: owner_id, "position": position, **row} for position, row in enumerate(rows)]
+            ).execute()
+
 
 @dataclass(frozen=True)
 class FieldFilter:
-    """`?param=a,b` keeps rows whose column equals any value."""
+    """`?param=a,b` keeps rows whose column equals any value; `field` is the query parameter."""
 
     param: str
     column: object
+    field: object
     normalise: object = None
+
+    @property
+    def parameters(self):
+        return {self.param: self.field}
 
     def apply(self, query, args, _spec):
         values = args.get(self.param)
@@ -99,16 +173,24 @@ class FieldFilter:
 
 @dataclass(frozen=True)
 class RelationFilter:
-    """`?actor=x&role=y` keeps rows related to x, in role y when both are given, on the same join row."""
+    """`?actor=x&role=y` keeps rows related to x, in role y when both are given, on the same join row.
+
+    `attribute` names a column of the join table and the query parameter that filters on it.
+    """
 
     param: str
     relation_name: str
-    attribute_param: str | None = None
+    field: object
     attribute: str | None = None
+    attribute_field: object = None
+
+    @property
+    def parameters(self):
+        return {self.param: self.field, **({self.attribute: self.attribute_field} if self.attribute else {})}
 
     def apply(self, query, args, spec):
         remote_ids = args.get(self.param)
-        attribute_values = args.get(self.attribute_param) if self.attribute_param else None
+        attribute_values = args.get(self.attribute) if self.attribute else None
         if not remote_ids and not attribute_values:
             return query
         relation = spec.relations[self.relation_name]
@@ -121,6 +203,12 @@ class DateOverlapFilter:
 
     start_column: object
     end_column: object
+    from_field: object
+    to_field: object
+
+    @property
+    def parameters(self):
+        return {"date_from": self.from_field, "date_to": self.to_field}
 
     def apply(self, query, args, _spec):
         if "date_from" in args:
@@ -130,24 +218,97 @@ class DateOverlapFilter:
         return query
 
 
+@dataclass(frozen=True)
+class ColumnFacet:
+    """`facets=name` groups the records by an expression over their own row.
+
+    `label`, one per group (its MIN), names or spells the value; `join`, a (model, condition)
+    left-joined to the records, brings it from another row, as a parent actor's name.
+    """
+
+    name: str
+    value: object
+    label: object = None
+    join: tuple | None = None
+
+
+@dataclass(frozen=True)
+class LinkFacet:
+    """`facets=name` groups the join rows of the records by the related record (labelled by the
+    `label` column of its model) or, with `attribute`, by an attribute of the link (a role)."""
+
+    name: str
+    relation_name: str
+    label: object = None
+    attribute: str | None = None
+
+
 @dataclass
 class ResourceSpec:
-    """Everything the generic endpoints need to know about one resource."""
+    """Everything the API knows about one resource, declared once in its catalog module.
+
+    Reading: the table, the output schema and envelopes, the summary and text columns, the sort keys,
+    the filters (each with its query parameter), the facets and the relations. Writing: the input
+    schema, `to_columns` and `to_input` (a record to its row and back), `parent_key` (a reference to a
+    record of the same resource) and the owned relations. The query parameters of its list and detail,
+    and the body of a PATCH, are made from these.
+    """
 
     name: str
     singular: str
     description: str
     model: type
     schema: object
-    list_args: type
+    input_schema: type
     list_schema: type
     detail_schema: type
     summary_fields: tuple
     text_columns: tuple
     sort_keys: dict
     default_sort: str
+    to_columns: object
+    to_input: object
     filters: tuple = ()
     relations: dict = field(default_factory=dict)
+    facets: tuple = ()
+    facets_note: str = ""
+    parent_key: str | None = None
     export_formats: tuple = ("csv", "ndjson", "json")
 
+    def __post_init__(self):
+        self.list_args = list_query_args(self)
+        self.detail_args = detail_args(self.list_args)
+        self.patch_schema = patch_schema(self.input_schema)
+        self.facets_by_name = {facet.name: facet for facet in self.facets}
 
+    @property
+    def filter_parameters(self):
+        """The query parameters of the filters, in declaration order."""
+        return {name: item for spec_filter in self.filters for name, item in spec_filter.parameters.items()}
+
+    @property
+    def links(self):
+        """The owned relations, in the order the input schema lists them: what a write stores with the record."""
+        return {
+            name: self.relations[name]
+            for name in self.input_schema._declared_fields
+            if name in self.relations and self.relations[name].owned
+        }
+
+    def columns(self, record):
+        return self.to_columns(record)
+
+
+def list_query_args(spec):
+    """The list's query parameters: the common ones, the filters', then sort, fields, include and facets."""
+    return ListQueryArgs.from_dict(
+        {
+            "format": format_param(list(spec.export_formats)),
+            **spec.filter_parameters,
+            "sort": sort_param(list(spec.sort_keys), spec.default_sort),
+            "fields": fields_param(type(spec.schema)),
+            "include": include_param(list(spec.relations)),
+            "facets": facets_param([facet.name for facet in spec.facets], spec.facets_note),
+        },
+        name=f"{spec.singular.title()}QueryArgs",
+    )

@@ -23,7 +23,7 @@ from flask import current_app
 from marshmallow import fields, validate
 from peewee import AutoField, ForeignKeyField, PostgresqlDatabase
 
-from api.catalog import actors, claims, events, sources
+from api.catalog import WRITE_ORDER
 from api.db import database
 from api.reading.tabular import CsvLines
 from api.tables import JOIN_MODELS, DatasetState, Record, Source, dataset_version
@@ -38,7 +38,7 @@ DATA_DIR = "data"
 # that a batch of rows and its CSV text stay a few megabytes.
 BATCH_SIZE = 2000
 # Tables that are referred to come before the tables that refer to them.
-RECORD_SPECS = (sources.spec, actors.spec, events.spec, claims.spec)
+RECORD_SPECS = tuple(WRITE_ORDER.values())
 DIALECT = {"header": True, "delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"', "doubleQuote": True}
 POSITION_DESCRIPTION = "Curated order of the link among the {owner}'s {relation}, from 0."
 DESCRIPTION = (

@@ -29,7 +29,7 @@ from api.web import (
 from api.writing import editing
 from schemas.envelopes import ProblemSchema
 from schemas.fields import is_slug
-from schemas.writes import PATCH_SCHEMAS, DeleteArgs, HistoryArgs, HistorySchema
+from schemas.writes import DeleteArgs, HistoryArgs, HistorySchema
 
 SECURITY_SCHEME = "ApiKey"
 SECURITY = [{SECURITY_SCHEME: []}]
@@ -166,7 +166,7 @@ def update_response(spec, record_id):
     _ensure_slug(spec, record_id)
     _, body = request_body()
     with write_transaction(g.api_key.name, edit_note()) as writes:
-        editing.update(writes, spec.name, record_id, body, PATCH_SCHEMAS[spec.name](), precondition)
+        editing.update(writes, spec.name, record_id, body, spec.patch_schema(), precondition)
         return written_response(spec, record_id, writes, 200)
 
 
@@ -208,8 +208,7 @@ def _ensure_slug(spec, record_id):
 
 def write_routes(blueprint, spec, detail_headers):
     """POST on the collection, PATCH and DELETE on a record, and GET of a record's history."""
-    input_schema = editing.PLANS[spec.name].input_schema
-    patch_schema = PATCH_SCHEMAS[spec.name]
+    input_schema, patch_schema = spec.input_schema, spec.patch_schema
     singular = spec.singular
     history_headers = {name: detail_headers[name] for name in ("ETag", "Cache-Control", "Dataset-Version")}
 

@@ -41,7 +41,6 @@ from api.web import (
     url_with,
 )
 from schemas.fields import is_slug
-from schemas.query import detail_args
 
 
 def ensure_exists(spec, record_id):
@@ -132,7 +131,7 @@ def resource_blueprint(spec, specs):
     """The list, detail and related-list endpoints of one resource."""
     blueprint = ApiBlueprint(spec.name, spec.name, url_prefix=f"{API_PREFIX}/{spec.name}", description=spec.description)
     list_args, list_schema, detail_schema = spec.list_args, spec.list_schema, spec.detail_schema
-    detail_arguments = detail_args(list_args)()
+    detail_arguments = spec.detail_args()
     list_headers = {
         "ETag": ETAG_HEADER,
         "Link": LINK_HEADER,

@@ -20,11 +20,18 @@ from api.web import (
     request_etag,
     responses,
 )
-from schemas.timeline import TimelineQueryArgs, timeline_schema
+from schemas.timeline import timeline_query_args, timeline_schema
 
 # An event's summary says how precise its date is, which is what places it in a period.
 EVENT_COLUMNS = tuple(dict.fromkeys((*events.spec.summary_fields, "date_precision")))
 CLAIM_COLUMNS = claims.spec.summary_fields
+# The events list's filters, search and `updated_since`, with the same meaning.
+TimelineQueryArgs = timeline_query_args(
+    {
+        **events.spec.filter_parameters,
+        **{name: events.spec.list_args._declared_fields[name] for name in ("q", "updated_since")},
+    }
+)
 
 blueprint = ApiBlueprint(
     "timeline",

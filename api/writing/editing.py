@@ -14,12 +14,11 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import Conflict, PreconditionFailed, UnprocessableEntity
 from werkzeug.exceptions import PreconditionRequired as _PreconditionRequired
 
+from api.catalog import WRITE_ORDER
 from api.errors import RecordNotFound
 from api.tables import Change, IdempotentRequest, Source, utc_now
-from api.writing.store import (
-    PLANS,
+from api.writing.checks import (
     Problem,
-    delete_record,
     duplicate_link_problems,
     excerpt_problems,
     flatten_messages,
@@ -27,9 +26,8 @@ from api.writing.store import (
     reference_problems,
     references,
     source_texts,
-    stored_inputs,
-    write_record,
 )
+from api.writing.store import delete_record, stored_inputs, write_record
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 REVISION_TAG = re.compile(r"^r(\d+)(-|$)")
@@ -131,7 +129,7 @@ def _existing_ids(refs):
         wanted.setdefault(target, set()).add(value)
     found = {}
     for target, ids in wanted.items():
-        model = PLANS[target].model
+        model = WRITE_ORDER[target].model
         found[target] = {row[0] for row in model.select(model.id).where(model.id.in_(list(ids))).tuples()}
     return found
 
@@ -153,8 +151,8 @@ def _source_chain(ids, overrides):
 
 
 def _parent_lookup(resource, record):
-    plan = PLANS[resource]
-    model, key = plan.model, plan.parent_key
+    spec = WRITE_ORDER[resource]
+    model, key = spec.model, spec.parent_key
     column = getattr(model, key)
 
     def parent_of(record_id):
@@ -182,10 +180,10 @@ def validate_record(resource, record, previous=None):
     existing = _existing_ids(refs)
     problems = reference_problems(resource, record, lambda target, value: value in existing[target])
     problems += duplicate_link_problems(resource, record)
-    plan = PLANS[resource]
-    has_parent = plan.parent_key and record[plan.parent_key] is not None
+    spec = WRITE_ORDER[resource]
+    has_parent = spec.parent_key and record[spec.parent_key] is not None
     if has_parent and not problems and forms_cycle(record["id"], _parent_lookup(resource, record)):
-        problems.append(Problem(resource, record["id"], plan.parent_key, "forms a cycle"))
+        problems.append(Problem(resource, record["id"], spec.parent_key, "forms a cycle"))
     if not problems:
         problems += _text_problems(resource, record, previous)
     if problems:
@@ -220,7 +218,7 @@ def _text_problems(resource, record, previous):
 def _linked_excerpt_problems(record_id, source_ids, texts):
     problems = []
     for resource in ("events", "claims"):
-        link = PLANS[resource].links["sources"]
+        link = WRITE_ORDER[resource].links["sources"]
         join = link.join_model
         query = join.select(getattr(join, link.owner_key), join.source, join.excerpt)
         rows = query.where(join.source.in_(list(source_ids)))
@@ -236,16 +234,16 @@ def _linked_excerpt_problems(record_id, source_ids, texts):
 
 def _current(resource, record_id):
     """The stored row and links of a record, or a 404."""
-    plan = PLANS[resource]
-    row = plan.model.select().where(plan.model.id == record_id).dicts().first()
+    spec = WRITE_ORDER[resource]
+    row = spec.model.select().where(spec.model.id == record_id).dicts().first()
     if row is None:
         raise RecordNotFound(resource[:-1], record_id)
-    links = {name: link.stored([record_id]).get(record_id, []) for name, link in plan.links.items()}
+    links = {name: link.stored([record_id]).get(record_id, []) for name, link in spec.links.items()}
     return row, links
 
 
 def create(writes, resource, body):
-    record = load_body(PLANS[resource].input_schema(), body)
+    record = load_body(WRITE_ORDER[resource].input_schema(), body)
     if was_ever_used(resource, record["id"]):
         raise Conflict(
             f"The id '{record['id']}' is or was used by another {resource[:-1]}: ids are never reused. Choose another."
@@ -256,7 +254,7 @@ def create(writes, resource, body):
 
 
 def was_ever_used(resource, record_id):
-    model = PLANS[resource].model
+    model = WRITE_ORDER[resource].model
     return (
         model.select().where(model.id == record_id).exists()
         or Change.select().where((Change.resource == resource) & (Change.record_id == record_id)).exists()
@@ -277,10 +275,10 @@ def update(writes, resource, record_id, body, patch_schema, precondition):
 # Who may refer to a record of each resource: (resource, link name or None for the parent column).
 def referring_links(resource):
     found = []
-    for name, plan in PLANS.items():
-        if plan.parent_key and name == resource:
-            found.append((name, plan.parent_key, None))
-        for link_name, link in plan.links.items():
+    for name, spec in WRITE_ORDER.items():
+        if spec.parent_key and name == resource:
+            found.append((name, spec.parent_key, None))
+        for link_name, link in spec.links.items():
             if link.target == resource:
                 found.append((name, link_name, link))
     return found
@@ -291,7 +289,7 @@ def referrers(resource, record_id):
     found = {}
     for name, field_name, link in referring_links(resource):
         if link is None:
-            model = PLANS[name].model
+            model = WRITE_ORDER[name].model
             column = getattr(model, field_name)
             ids = [row[0] for row in model.select(model.id).where(column == record_id).order_by(model.id).tuples()]
         else:
@@ -344,16 +342,16 @@ def _detach(writes, resource, record_id, found):
     records = {name: stored_inputs(name, ids) for name, ids in records.items()}
     blocked = {}
     for (name, field_name), ids in found.items():
-        plan = PLANS[name]
+        spec = WRITE_ORDER[name]
         for referrer in ids:
             record = records[name][referrer]
-            if field_name == plan.parent_key:
+            if field_name == spec.parent_key:
                 if name == "sources":
                     # A source reported in this one reads its excerpts from this one's text: it cannot lose it.
                     blocked.setdefault((name, field_name), []).append(referrer)
                 record[field_name] = None
                 continue
-            link = plan.links[field_name]
+            link = spec.links[field_name]
             kept = [item for item in record[field_name] if (link.to_row(item)[link.value_keys[0]] != record_id)]
             if not kept:
                 blocked.setdefault((name, field_name), []).append(referrer)
@@ -367,10 +365,10 @@ def _detach(writes, resource, record_id, found):
     for name in ("sources", "actors", "events", "claims"):
         if name not in records:
             continue
-        plan = PLANS[name]
+        spec = WRITE_ORDER[name]
         ids = list(records[name])
-        rows = {row["id"]: row for row in plan.model.select().where(plan.model.id.in_(ids)).dicts()}
-        stored = {link_name: link.stored(ids) for link_name, link in plan.links.items()}
+        rows = {row["id"]: row for row in spec.model.select().where(spec.model.id.in_(ids)).dicts()}
+        stored = {link_name: link.stored(ids) for link_name, link in spec.links.items()}
         for referrer, record in records[name].items():
             links = {link_name: by_owner.get(referrer, []) for link_name, by_owner in stored.items()}
             write_record(writes, name, record, rows[referrer], links)
