@@ -3,6 +3,7 @@ JSON bodies, headers and links, and the documentation of headers and error respo
 
 import hashlib
 from collections import OrderedDict
+from functools import partial, wraps
 from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
@@ -93,6 +94,43 @@ def not_modified(etag, ensure_exists=None):
     if request.if_none_match.contains_weak(etag.strip('"')):
         return Response(status=304, headers=caching_headers(etag))
     return None
+
+
+def conditional_get(*, cache=True, exists=None, variant=None, finish=None):
+    """Every GET of the dataset, around its view: the revision, the ETag, the 304, the finished-response cache.
+
+    The ETag is made of the dataset revision and the exact request (`variant` names a representation
+    chosen by content negotiation), so a matching If-None-Match is answered before any query of the
+    data, and within a revision a finished body is served again from the cache. The view reads the
+    ETag with `current_etag()`; its 200 is kept when `cache` (a bool, or a function of the view's
+    arguments) says so, under the revision the view read (it may have moved to a snapshot's). `exists`,
+    called with the view's arguments, raises the 404 that `If-None-Match: *` must get for a missing
+    record; `finish` sets what every answer of the view carries, a 304 and a cached one included.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def answer(*args, **kwargs):
+            revision = current_revision()
+            g.etag = request_etag(revision, variant(*args, **kwargs) if variant else "")
+            keep = cache(*args, **kwargs) if callable(cache) else cache
+            response = not_modified(g.etag, exists and partial(exists, *args, **kwargs))
+            if response is None and keep:
+                response = responses().get(revision)
+            if response is None:
+                response = view(*args, **kwargs)
+                if keep:
+                    responses().store(current_revision(), response)
+            return finish(response) if finish else response
+
+        return answer
+
+    return decorate
+
+
+def current_etag():
+    """The ETag `conditional_get` made for this request."""
+    return g.etag
 
 
 def caching_headers(etag):

@@ -18,12 +18,11 @@ from api.web import (
     DATASET_VERSION_HEADER,
     ETAG_HEADER,
     ApiBlueprint,
+    conditional_get,
+    current_etag,
     current_revision,
     document_errors,
     json_response,
-    not_modified,
-    request_etag,
-    responses,
     url_with,
 )
 from schemas.changes import AtomQueryArgs, ChangesFeedSchema, ChangesQueryArgs
@@ -54,10 +53,8 @@ FEED_HEADERS = {
 }
 
 
-def _feed_headers(response, etag=None):
+def _feed_headers(response):
     """Pollers revalidate every time (a 304 is cheap) and are told how often to come back."""
-    if etag:
-        response.headers["ETag"] = etag
     response.headers["Cache-Control"] = current_app.config["FEED_CACHE_CONTROL"]
     response.headers[POLL_INTERVAL] = str(current_app.config["POLL_INTERVAL"])
     return response
@@ -72,6 +69,7 @@ class Changes(MethodView):
     @blueprint.arguments(ChangesQueryArgs(), location="query")
     @blueprint.response(200, ChangesFeedSchema, headers=FEED_HEADERS)
     @document_errors(blueprint, 400)
+    @conditional_get(finish=_feed_headers)
     def get(self, args):
         """The changes feed
 
@@ -81,10 +79,6 @@ class Changes(MethodView):
         to ask again at once or after `Poll-Interval` seconds. A `delete` stays in the feed as a tombstone.
         """
         revision = current_revision()
-        etag = request_etag(revision)
-        cached = not_modified(etag) or responses().get(revision)
-        if cached:
-            return _feed_headers(cached)
         page = feed_page(current_app.extensions["eventledger.cursors"], args)
         root = _api_root()
         body = orjson.dumps(
@@ -100,7 +94,7 @@ class Changes(MethodView):
                 "links": {"self": request.url, "next": url_with(since=page.next_cursor)},
             }
         )
-        return responses().store(revision, _feed_headers(json_response(body), etag))
+        return json_response(body, headers={"ETag": current_etag()})
 
 
 @blueprint.route("/changes.atom")
@@ -125,20 +119,16 @@ class ChangesAtom(MethodView):
         }
     )
     @document_errors(blueprint, 400)
+    @conditional_get(cache=False, finish=_feed_headers)
     def get(self, args):
         """The latest changes as Atom
 
         For feed readers: the newest `limit` changes (default 50), newest first, with the same filters as the
         JSON feed.
         """
-        revision = current_revision()
-        etag = request_etag(revision)
-        cached = not_modified(etag)
-        if cached:
-            return _feed_headers(cached)
         rows = latest_changes(args)
         root = _api_root()
         # An empty feed still needs an `updated`: when the dataset last changed.
         updated = None if rows else dataset_changed_at()
         body = atom_feed(rows, self_url=request.url, alternate_url=f"{root}/changes", root=root, updated=updated)
-        return _feed_headers(Response(body, mimetype=ATOM_MEDIA_TYPE), etag)
+        return Response(body, mimetype=ATOM_MEDIA_TYPE, headers={"ETag": current_etag()})

@@ -14,11 +14,11 @@ from api.web import (
     API_PREFIX,
     RATE_LIMIT_HEADERS,
     caching_headers,
+    conditional_get,
+    current_etag,
     current_revision,
     document_errors,
     json_response,
-    not_modified,
-    request_etag,
 )
 from schemas.envelopes import ApiIndexSchema, HealthSchema, ProblemSchema
 
@@ -32,13 +32,10 @@ def meta_blueprint(specs):
     class Index(MethodView):
         @blueprint.response(200, ApiIndexSchema, headers=RATE_LIMIT_HEADERS)
         @document_errors(blueprint)
+        @conditional_get(cache=False)
         def get(self):
             """List the resources, with links"""
             revision = current_revision()
-            etag = request_etag(revision)
-            cached = not_modified(etag)
-            if cached:
-                return cached
             body = {
                 "name": "eventledger",
                 "version": "1",
@@ -59,7 +56,7 @@ def meta_blueprint(specs):
                     "data_dictionary": url_for("package.DataDictionary"),
                 },
             }
-            return json_response(orjson.dumps(body), headers=caching_headers(etag))
+            return json_response(orjson.dumps(body), headers=caching_headers(current_etag()))
 
     @blueprint.route("/healthz")
     class Health(MethodView):

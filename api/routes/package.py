@@ -18,12 +18,12 @@ from api.web import (
     RATE_LIMIT_HEADERS,
     ApiBlueprint,
     caching_headers,
+    conditional_get,
+    current_etag,
     current_revision,
     document_errors,
     json_response,
-    not_modified,
     request_etag,
-    responses,
 )
 from schemas.records import StrictSchema
 
@@ -81,6 +81,7 @@ def package_blueprint():
             200, DESCRIPTOR_SCHEMA, content_type="application/json", headers=HEADERS, description="The descriptor."
         )
         @document_errors(blueprint, 400)
+        @conditional_get()
         def get(self, _args):
             """The data package descriptor
 
@@ -88,15 +89,10 @@ def package_blueprint():
             meanings, constraints and vocabularies, its primary and foreign keys; the licence, the
             source documents, and the dataset version (`r<revision>`) as the package `version`.
             """
-            revision = current_revision()
-            cached = not_modified(request_etag(revision)) or responses().get(revision)
-            if cached:
-                return cached
             with datapackage.snapshot() as snap:
                 body = datapackage.descriptor_bytes(datapackage.descriptor(snap))
             _read_revision(snap)
-            headers = caching_headers(request_etag(snap.revision))
-            return responses().store(snap.revision, json_response(body, headers=headers))
+            return json_response(body, headers=caching_headers(request_etag(snap.revision)))
 
     @blueprint.route(f"{API_PREFIX}/dataset.zip")
     class DatasetZip(MethodView):
@@ -109,6 +105,7 @@ def package_blueprint():
             description="The package: `datapackage.json` and `data/<table>.csv`.",
         )
         @document_errors(blueprint, 400)
+        @conditional_get(cache=False)
         def get(self, _args):
             """The whole dataset as a zip
 
@@ -116,12 +113,8 @@ def package_blueprint():
             `frictionless validate` accepts. Streamed as it is read, in one snapshot of the dataset.
             """
             revision = current_revision()
-            etag = request_etag(revision)
-            cached = not_modified(etag)
-            if cached:
-                return cached
             headers = {
-                **caching_headers(etag),
+                **caching_headers(current_etag()),
                 "Content-Disposition": f'attachment; filename="{datapackage.archive_name(revision)}"',
             }
             return Response(stream_with_context(_zip_stream(revision)), mimetype=ZIP_MEDIA_TYPE, headers=headers)
@@ -133,16 +126,13 @@ def package_blueprint():
             200, {"type": "string"}, content_type=HTML_MEDIA_TYPE, headers=HEADERS, description="The page."
         )
         @document_errors(blueprint, 400)
+        @conditional_get(cache=False)
         def get(self, _args):
             """The data dictionary
 
             Every table and field of the data package with its type, meaning and constraints, and
             every vocabulary value with its meaning, generated from the same schemas.
             """
-            revision = current_revision()
-            cached = not_modified(request_etag(revision))
-            if cached:
-                return cached
             with datapackage.snapshot() as snap:
                 package = datapackage.descriptor(snap)
             _read_revision(snap)

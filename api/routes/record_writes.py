@@ -18,12 +18,13 @@ from api.errors import BadParameter, RecordNotFound
 from api.tables import dataset_revision
 from api.web import (
     caching_headers,
+    conditional_get,
+    current_etag,
+    current_revision,
     json_response,
     last_modified,
-    not_modified,
     path_etag,
     render_detail,
-    request_etag,
     url_with,
 )
 from api.writing import editing
@@ -178,14 +179,13 @@ def delete_response(spec, record_id, detach):
     return Response(status=204)
 
 
+def _history_exists(spec, record_id, args):
+    history_page(spec, record_id, 1)
+
+
+@conditional_get(cache=False, exists=_history_exists)
 def history_response(spec, record_id, args):
-    _ensure_slug(spec, record_id)
-    revision = dataset_revision()
-    g.dataset_revision = revision
-    etag = request_etag(revision)
-    cached = not_modified(etag, lambda: history_page(spec, record_id, 1))
-    if cached:
-        return cached
+    revision = current_revision()
     entries, next_before = history_page(spec, record_id, args["limit"], args.get("before"))
     next_link = url_with(before=next_before) if next_before else None
     body = HistorySchema().dump(
@@ -195,7 +195,7 @@ def history_response(spec, record_id, args):
             "links": {"self": request.url, "next": next_link},
         }
     )
-    headers = caching_headers(etag)
+    headers = caching_headers(current_etag())
     if next_link:
         headers["Link"] = f'<{next_link}>; rel="next"'
     return json_response(orjson.dumps(body), headers=headers)
@@ -279,4 +279,5 @@ def write_routes(blueprint, spec, detail_headers):
         @blueprint.doc(**history_doc)
         @document_problems(blueprint, 400, 404)
         def get(self, args, record_id):
+            _ensure_slug(spec, record_id)
             return history_response(spec, record_id, args)

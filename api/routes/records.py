@@ -4,7 +4,6 @@
 the blueprint modules beside this file only describe their resource.
 """
 
-from functools import partial
 
 import orjson
 from flask import Response, current_app, request
@@ -29,15 +28,14 @@ from api.web import (
     RATE_LIMIT_HEADERS,
     ApiBlueprint,
     caching_headers,
+    conditional_get,
+    current_etag,
     current_revision,
     document_errors,
     json_response,
     last_modified,
-    not_modified,
     render_detail,
     renderer,
-    request_etag,
-    responses,
     url_with,
 )
 from schemas.fields import is_slug
@@ -49,20 +47,34 @@ def ensure_exists(spec, record_id):
         raise RecordNotFound(spec.singular, record_id)
 
 
-def list_response(spec, args, scope=None, parent=None):
-    """A page of `spec` records; `parent` (spec, id) scopes a related list and must exist."""
+def _negotiated_variant(spec, args, scope=None, parent=None):
+    """The representation an `Accept` header chose (it names the ETag's variant); a bad `format` is a 400."""
     export = negotiated_format(spec, args)
     check_csv_only(args, export)
-    revision = current_revision()
-    etag = request_etag(revision, export.name if export and not args.get("format") else "")
-    cached = not_modified(etag, parent and partial(ensure_exists, *parent)) or (
-        None if export else responses().get(revision)
-    )
-    if cached:
-        cached.vary.add("Accept")
-        return cached
+    return export.name if export and not args.get("format") else ""
+
+
+def _parent_exists(spec, args, scope=None, parent=None):
     if parent:
         ensure_exists(*parent)
+
+
+def _is_page(spec, args, scope=None, parent=None):
+    return negotiated_format(spec, args) is None
+
+
+def _vary_on_accept(response):
+    response.vary.add("Accept")
+    return response
+
+
+@conditional_get(cache=_is_page, exists=_parent_exists, variant=_negotiated_variant, finish=_vary_on_accept)
+def list_response(spec, args, scope=None, parent=None):
+    """A page of `spec` records, or the whole list exported; `parent` (spec, id) scopes a related list."""
+    if parent:
+        ensure_exists(*parent)
+    export = negotiated_format(spec, args)
+    revision, etag = current_revision(), current_etag()
     if export:
         return export_response(spec, args, export, revision, etag, scope)
     page = list_page(spec, args, current_app.extensions["eventledger.cursors"], scope)
@@ -97,7 +109,7 @@ def list_response(spec, args, scope=None, parent=None):
     headers["Vary"] = "Accept"
     if next_link:
         headers["Link"] = f'<{next_link}>; rel="next"'
-    return responses().store(revision, json_response(body, headers=headers))
+    return json_response(body, headers=headers)
 
 
 def export_response(spec, args, export, revision, etag, scope):
@@ -112,19 +124,19 @@ def export_response(spec, args, export, revision, etag, scope):
     return Response(body, content_type=content_type, headers=headers)
 
 
+def _record_exists(spec, record_id, args):
+    ensure_exists(spec, record_id)
+
+
+@conditional_get(exists=_record_exists)
 def detail_response(spec, record_id, args):
-    revision = current_revision()
-    etag = request_etag(revision)
-    cached = not_modified(etag, partial(ensure_exists, spec, record_id)) or responses().get(revision)
-    if cached:
-        return cached
     row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
-    headers = caching_headers(etag)
+    headers = caching_headers(current_etag())
     headers["Last-Modified"] = last_modified(row)
-    body = orjson.dumps({"data": render_detail(spec, row, args), "meta": {"dataset_revision": revision}})
-    return responses().store(revision, json_response(body, headers=headers))
+    body = orjson.dumps({"data": render_detail(spec, row, args), "meta": {"dataset_revision": current_revision()}})
+    return json_response(body, headers=headers)
 
 
 def resource_blueprint(spec, specs):

@@ -13,12 +13,11 @@ from api.web import (
     RATE_LIMIT_HEADERS,
     ApiBlueprint,
     caching_headers,
+    conditional_get,
+    current_etag,
     current_revision,
     document_errors,
     json_response,
-    not_modified,
-    request_etag,
-    responses,
 )
 from schemas.timeline import timeline_query_args, timeline_schema
 
@@ -51,6 +50,7 @@ class Timeline(MethodView):
         headers={"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER, **RATE_LIMIT_HEADERS},
     )
     @document_errors(blueprint, 400)
+    @conditional_get()
     def get(self, args):
         """Events and claims by period
 
@@ -60,10 +60,6 @@ class Timeline(MethodView):
         `per_period` of each.
         """
         revision = current_revision()
-        etag = request_etag(revision)
-        cached = not_modified(etag) or responses().get(revision)
-        if cached:
-            return cached
         result = timeline(events.spec, claims.spec, args, EVENT_COLUMNS, CLAIM_COLUMNS)
         body = {
             "data": result.periods,
@@ -76,4 +72,4 @@ class Timeline(MethodView):
             },
             "links": {"self": request.url},
         }
-        return responses().store(revision, json_response(orjson.dumps(body), headers=caching_headers(etag)))
+        return json_response(orjson.dumps(body), headers=caching_headers(current_etag()))
