@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import commands, db, errors, ratelimit
 from api.catalog import SPECS
-from api.config import Config
+from api.config import LICENSE, Config
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.reading.pagination import CursorCodec
 from api.reading.render import RecordRenderer
@@ -41,7 +41,7 @@ OPENAPI_INFO = {
         "(or written by `eventledger export DIR`), and described field by field, with every vocabulary, "
         "in the [data dictionary](/docs/data-dictionary)."
     ),
-    "license": {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"},
+    "license": LICENSE,
 }
 
 

@@ -2,6 +2,9 @@
 
 import os
 
+# The dataset's licence: in the OpenAPI info and the data package.
+LICENSE = {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"}
+
 
 class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///eventledger.sqlite3")

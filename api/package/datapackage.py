@@ -19,11 +19,11 @@ from functools import cache
 from pathlib import Path
 
 import orjson
-from flask import current_app
 from marshmallow import fields, validate
 from peewee import AutoField, ForeignKeyField, PostgresqlDatabase
 
 from api.catalog import WRITE_ORDER
+from api.config import LICENSE
 from api.db import database
 from api.reading.tabular import CsvLines
 from api.tables import JOIN_MODELS, DatasetState, Record, Source, dataset_version
@@ -423,8 +423,8 @@ def _utc_text(moment):
 
 
 def _licenses():
-    # The licence the API's OpenAPI info declares, by SPDX identifier.
-    license_info = current_app.config["API_SPEC_OPTIONS"]["info"]["license"]
+    # The licence the API's OpenAPI info declares too, by SPDX identifier.
+    license_info = LICENSE
     identifier = license_info.get("identifier") or license_info["name"]
     licence = {"name": identifier, "path": f"https://spdx.org/licenses/{identifier}.html"}
     if license_info["name"] != identifier:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from itertools import islice
 
 import orjson
-from flask import current_app, request, stream_with_context
 from marshmallow import fields as ma_fields
 from peewee import PostgresqlDatabase
 from playhouse.postgres_ext import ServerSide
@@ -67,8 +66,8 @@ FORMATS = {
 MEDIA_TYPES = {export.media_type: name for name, export in FORMATS.items()}
 
 
-def negotiated_format(spec, args):
-    """The export asked for by `format`, else by `Accept`; None for a JSON page.
+def negotiated_format(spec, args, accept):
+    """The export asked for by `format`, else by `accept` (the request's Accept); None for a JSON page.
 
     `Accept` chooses an export only when the client prefers one to JSON, so `*/*`,
     a browser's `text/html,...,*/*` and no header at all still get the paged JSON.
@@ -78,7 +77,7 @@ def negotiated_format(spec, args):
     offered = ["application/json", "text/csv", "application/x-ndjson"]
     if "geojson" in spec.export_formats:
         offered.append("application/geo+json")
-    best = request.accept_mimetypes.best_match(offered)
+    best = accept.best_match(offered)
     if best in (None, "application/json"):
         return None
     return FORMATS[MEDIA_TYPES[best]]
@@ -191,7 +190,8 @@ def export_file_name(spec, export, revision):
 class Export:
     """One export of one list: its batches of rendered records, and the body in each format."""
 
-    def __init__(self, spec, args, export, scope=None):
+    def __init__(self, spec, args, export, scope, *, renderer, codec, cap, self_url):
+        """`cap`: the explicit `limit` of a sample, or None for the whole result; `self_url`: the request's URL."""
         if export.name == "csv" and args.get("include"):
             raise BadParameter(
                 "include",
@@ -206,17 +206,17 @@ class Export:
         self.args = args
         self.export = export
         self.scope = scope
-        self.renderer = current_app.extensions["eventledger.renderer"]
-        # An explicit `limit` caps an export (a sample); by default it is the whole result.
-        self.cap = args["limit"] if "limit" in request.args else None
-        self.walk = listing(spec, args, current_app.extensions["eventledger.cursors"], scope)
+        self.renderer = renderer
+        self.cap = cap
+        self.self_url = self_url
+        self.walk = listing(spec, args, codec, scope)
         if export.name == "geojson":
             model = spec.model
             self.walk.query = self.walk.query.where(model.latitude.is_null(False) & model.longitude.is_null(False))
 
     def body(self):
         writers = {"csv": self._csv, "ndjson": self._ndjson, "json": self._json, "geojson": self._geojson}
-        return stream_with_context(self._in_snapshot(writers[self.export.name]()))
+        return self._in_snapshot(writers[self.export.name]())
 
     def _in_snapshot(self, chunks):
         """Run the whole walk in one read transaction: a consistent snapshot across batches."""
@@ -298,7 +298,7 @@ class Export:
             yield separator + b",".join(encoded or orjson.dumps(record) for record, encoded in batch)
             count += len(batch)
         meta = {"count": count, "limit": self.cap, "next_cursor": None, **self._meta(count)}
-        links = {"self": request.url, "next": None}
+        links = {"self": self.self_url, "next": None}
         yield b"]," + orjson.dumps({"meta": meta, "links": links})[1:]
 
     def _geojson(self):

@@ -6,7 +6,7 @@ the blueprint modules beside this file only describe their resource.
 
 
 import orjson
-from flask import Response, current_app, request
+from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
 
 from api.errors import RecordNotFound
@@ -49,7 +49,7 @@ def ensure_exists(spec, record_id):
 
 def _negotiated_variant(spec, args, scope=None, parent=None):
     """The representation an `Accept` header chose (it names the ETag's variant); a bad `format` is a 400."""
-    export = negotiated_format(spec, args)
+    export = negotiated_format(spec, args, request.accept_mimetypes)
     check_csv_only(args, export)
     return export.name if export and not args.get("format") else ""
 
@@ -60,7 +60,7 @@ def _parent_exists(spec, args, scope=None, parent=None):
 
 
 def _is_page(spec, args, scope=None, parent=None):
-    return negotiated_format(spec, args) is None
+    return negotiated_format(spec, args, request.accept_mimetypes) is None
 
 
 def _vary_on_accept(response):
@@ -73,7 +73,7 @@ def list_response(spec, args, scope=None, parent=None):
     """A page of `spec` records, or the whole list exported; `parent` (spec, id) scopes a related list."""
     if parent:
         ensure_exists(*parent)
-    export = negotiated_format(spec, args)
+    export = negotiated_format(spec, args, request.accept_mimetypes)
     revision, etag = current_revision(), current_etag()
     if export:
         return export_response(spec, args, export, revision, etag, scope)
@@ -114,7 +114,18 @@ def list_response(spec, args, scope=None, parent=None):
 
 def export_response(spec, args, export, revision, etag, scope):
     """The whole result streamed in `export`'s format, as a download named after the dataset version."""
-    body = Export(spec, args, export, scope).body()
+    export_walk = Export(
+        spec,
+        args,
+        export,
+        scope,
+        renderer=renderer(),
+        codec=current_app.extensions["eventledger.cursors"],
+        # An explicit `limit` caps an export (a sample); by default it is the whole result.
+        cap=args["limit"] if "limit" in request.args else None,
+        self_url=request.url,
+    )
+    body = stream_with_context(export_walk.body())
     headers = caching_headers(etag)
     headers["Vary"] = "Accept"
     headers["Content-Disposition"] = f'attachment; filename="{export_file_name(spec, export, revision)}"'
