@@ -2,6 +2,8 @@
 JSON bodies, headers and links, and the documentation of headers and error responses."""
 
 import hashlib
+import math
+import re
 from collections import OrderedDict
 from functools import partial, wraps
 from urllib.parse import urlencode
@@ -80,6 +82,23 @@ def path_etag(revision, full_path, variant=""):
     """The ETag a GET of `full_path` (path, `?` and query, as Flask's `request.full_path`) would carry."""
     digest = hashlib.sha1((full_path + variant).encode(), usedforsecurity=False).hexdigest()[:16]
     return f'"r{revision}-{digest}"'
+
+
+ETAG_REVISION = re.compile(r"^r(\d+)(-|$)")
+
+
+def if_match_revision():
+    """The newest dataset revision this request's If-Match names, as `path_etag` wrote it into the ETag.
+
+    None without the header, infinity for `*`, -1 when no tag is one of ours. Weak tags count too: a proxy
+    that compressed a GET may have weakened its ETag; the revision is still in it.
+    """
+    if "If-Match" not in request.headers:
+        return None
+    if request.if_match.star_tag:
+        return math.inf
+    tags = request.if_match.as_set(include_weak=True)
+    return max((int(match.group(1)) for tag in tags if (match := ETAG_REVISION.match(tag))), default=-1)
 
 
 def not_modified(etag, ensure_exists=None):

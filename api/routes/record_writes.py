@@ -21,6 +21,7 @@ from api.web import (
     conditional_get,
     current_etag,
     current_revision,
+    if_match_revision,
     json_response,
     last_modified,
     path_etag,
@@ -124,10 +125,6 @@ def idempotency_key():
     return key
 
 
-def precondition(record_revision):
-    editing.check_if_match(request.if_match, record_revision, "If-Match" in request.headers)
-
-
 def written_response(spec, record_id, writes, status):
     """The record as GET renders it, read inside the write's transaction, with the ETag that GET will carry."""
     revision = writes.revision if writes.changes else dataset_revision()
@@ -167,14 +164,14 @@ def update_response(spec, record_id):
     _ensure_slug(spec, record_id)
     _, body = request_body()
     with write_transaction(g.api_key.name, edit_note()) as writes:
-        editing.update(writes, spec.name, record_id, body, spec.patch_schema(), precondition)
+        editing.update(writes, spec.name, record_id, body, spec.patch_schema(), if_match_revision())
         return written_response(spec, record_id, writes, 200)
 
 
 def delete_response(spec, record_id, detach):
     _ensure_slug(spec, record_id)
     with write_transaction(g.api_key.name, edit_note()) as writes:
-        editing.delete(writes, spec.name, record_id, detach, precondition)
+        editing.delete(writes, spec.name, record_id, detach, if_match_revision())
     g.dataset_revision = writes.revision
     return Response(status=204)
 
