@@ -16,7 +16,7 @@ from api.catalog import SPECS
 from api.db import database
 from api.migrations import create_tables
 from api.reading.pagination import order_by
-from api.reading.queries import listing
+from api.reading.queries import Listing
 from api.reading.search import search_table_name
 from api.tables import Event, bump_dataset_revision
 
@@ -556,7 +556,7 @@ def test_an_outdated_search_index_is_replaced(client, load):
 def page_query(app, q, cursor=None):
     """The SQL and parameters of the page `GET /events?q=...` runs, built by the same code."""
     args = {"q": q, "limit": 50} | ({"cursor": cursor} if cursor else {})
-    walk = listing(SPECS["events"], args, app.extensions["eventledger.cursors"])
+    walk = Listing(SPECS["events"], args, app.extensions["eventledger.cursors"])
     return walk.query.select(*walk.columns()).order_by(*order_by(walk.order)).limit(51).sql()
 
 

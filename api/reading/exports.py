@@ -1,7 +1,7 @@
 """Whole-result exports of a list as CSV, NDJSON, JSON or GeoJSON, streamed with flat memory.
 
 An export walks exactly the rows the same list would walk page by page (the same
-`listing`: filters, `q`, sort, and a starting cursor), reads them from one query
+`Listing`: filters, `q`, sort, and a starting cursor), reads them from one query
 in batches, and writes each batch as soon as it is read: memory holds one batch,
 whatever the size of the result. The whole walk runs in one read-only transaction, so rows
 changed while an export streams are neither missed nor repeated.
@@ -22,7 +22,7 @@ from api.db import database
 from api.errors import BadParameter
 from api.reading.facets import list_facets
 from api.reading.pagination import order_by
-from api.reading.queries import filtered, listing
+from api.reading.queries import Listing
 from api.reading.render import select_fields
 from api.reading.search import add_matches
 from api.reading.tabular import CsvLines
@@ -205,11 +205,10 @@ class Export:
         self.spec = spec
         self.args = args
         self.export = export
-        self.scope = scope
         self.renderer = renderer
         self.cap = cap
         self.self_url = self_url
-        self.walk = listing(spec, args, codec, scope)
+        self.walk = Listing(spec, args, codec, scope)
         if export.name == "geojson":
             model = spec.model
             self.walk.query = self.walk.query.where(model.latitude.is_null(False) & model.longitude.is_null(False))
@@ -269,7 +268,7 @@ class Export:
             if wanted:
                 records = [select_fields(record, wanted | set(included)) for record in records]
             if matches:
-                add_matches(self.spec, self.args, records)
+                add_matches(self.walk.search, records)
             yield rows, [(record, None) for record in records]
 
     def _csv(self):
@@ -315,14 +314,11 @@ class Export:
     def _meta(self, count):
         revision = dataset_revision()
         meta = {"count": count, "dataset_revision": revision, "dataset_version": dataset_version(revision)}
-        return meta | list_facets(self.spec, self.args, self.scope)
+        return meta | list_facets(self.walk)
 
     def _count_without_coordinates(self):
         model = self.spec.model
-        query = filtered(self.spec, self.args)
-        if self.scope is not None:
-            query = query.where(self.scope)
-        return query.where(model.latitude.is_null() | model.longitude.is_null()).count()
+        return self.walk.matches.where(model.latitude.is_null() | model.longitude.is_null()).count()
 
 
 def _load_malloc_trim():

@@ -16,18 +16,11 @@ related record's name or title as `label`.
 from peewee import JOIN, SQL, Case, fn
 
 from api.catalog.declarations import LinkFacet, RelationFilter
-from api.reading.queries import filtered
 from schemas.query import FACET_LIMIT
 
 # SQL literals rather than bound parameters: PostgreSQL accepts a selected or ordered expression
 # only if it is the grouped one, and to it two bound parameters are two different expressions.
 _ONE = SQL("1")
-
-
-def filtered_records(spec, args, scope=None):
-    """The list's records whatever the page: its filters, search and related-list scope."""
-    query = filtered(spec, args)
-    return query if scope is None else query.where(scope)
 
 
 def _grouped(query, value, count, label=None):
@@ -44,19 +37,19 @@ def _grouped(query, value, count, label=None):
     return query.select(*columns).group_by(value).order_by(count.desc(), null_last, value).limit(FACET_LIMIT)
 
 
-def _column_facet_query(definition, spec, args, scope):
-    query = filtered_records(spec, args, scope)
+def _column_facet_query(definition, spec, args, matches):
+    query = matches
     if definition.join:
         query = query.join(definition.join[0], JOIN.LEFT_OUTER, on=definition.join[1])
     return _grouped(query, definition.value, fn.COUNT(spec.model.id), definition.label)
 
 
-def _link_facet_query(definition, spec, args, scope):
+def _link_facet_query(definition, spec, args, matches):
     relation = spec.relations[definition.relation_name]
     # Aliased, as the filters' subqueries read the same join table.
     link = relation.join_model.alias("facet_link")
     local_key, remote_key = getattr(link, relation.local_key.name), getattr(link, relation.remote_key.name)
-    records = filtered_records(spec, args, scope).select(spec.model.id)
+    records = matches.select(spec.model.id)
     query = link.select().where(local_key.in_(records))
     query = _same_link(definition, query, spec, args, link, remote_key)
     if definition.attribute:
@@ -84,11 +77,12 @@ def _same_link(definition, query, spec, args, link, remote_key):
     return query
 
 
-def facet(spec, name, args, scope=None):
-    """One facet of the filtered list: a single query."""
+def facet(listing, name):
+    """One facet of the listing's matching records: a single query."""
+    spec, args = listing.spec, listing.args
     definition = spec.facets_by_name[name]
     build = _link_facet_query if isinstance(definition, LinkFacet) else _column_facet_query
-    rows = list(build(definition, spec, args, scope).dicts())
+    rows = list(build(definition, spec, args, listing.matches).dicts())
     fields = ("value", "label", "count") if definition.label is not None else ("value", "count")
     values = [{field: row[field] for field in fields} for row in rows]
     groups = rows[0]["groups"] if rows else 0
@@ -102,9 +96,9 @@ def facet(spec, name, args, scope=None):
     }
 
 
-def list_facets(spec, args, scope=None):
+def list_facets(listing):
     """`{"facets": {name: facet}}` for the facets asked, in the order asked, or {} when none are."""
-    names = dict.fromkeys(args.get("facets") or ())
+    names = dict.fromkeys(listing.args.get("facets") or ())
     if not names:
         return {}
-    return {"facets": {name: facet(spec, name, args, scope) for name in names}}
+    return {"facets": {name: facet(listing, name) for name in names}}

@@ -1,8 +1,8 @@
-"""All SQL the read API runs is built here: filters, search, sorting and pages.
+"""A list request's records: the filters, search and scope applied once, then its page, count and walk.
 
-A resource is described once by a `ResourceSpec` (its model, its relations, its
-filters and sort keys); `list_page` turns parsed query arguments into one COUNT
-and one keyset-paginated SELECT for any resource.
+A resource's catalog declaration gives its filters and sort keys; `Listing` turns the parsed query
+arguments into the matching records, their order and the walk from a cursor, which a page, an
+export, the facets (api/reading/facets.py) and the search's matches (api/reading/search.py) share.
 """
 
 from dataclasses import dataclass
@@ -41,14 +41,25 @@ class Page:
     next_cursor: str | None
 
 
-@dataclass
 class Listing:
-    """A filtered, ordered query of one resource: what a page and an export both walk."""
+    """One list request's query, built once: the matching records, their order, and the walk from a cursor.
 
-    spec: ResourceSpec
-    query: object
-    order: list
-    signature: str
+    The filters, `q` (parsed once, into `search`) and a related list's scope make `matches`, which the
+    count, the facets and the search's matches read; `query` is the same records after the cursor, which
+    a page and an export walk in `order`.
+    """
+
+    def __init__(self, spec: ResourceSpec, args, codec: CursorCodec, scope=None):
+        self.spec, self.args, self.codec = spec, args, codec
+        self.search = text_search(spec, args)
+        matches = filtered(spec, args, self.search)
+        self.matches = matches if scope is None else matches.where(scope)
+        sort_keys, default_sort = sort_choices(spec, args, self.search)
+        self.order = parse_sort(args.get("sort"), default_sort, sort_keys, spec.model.id)
+        self.signature = sort_signature(args.get("sort"), default_sort)
+        self.query = self.matches
+        if args.get("cursor"):
+            self.query = self.after(codec.decode(args["cursor"], self.signature, len(self.order)))
 
     def columns(self):
         """The narrow select of a page: the renderer's cache keys and the sort keys."""
@@ -56,42 +67,21 @@ class Listing:
 
     def after(self, values):
         """The rows strictly after the row whose sort-key values are `values`."""
-        return self.query.where(keyset_condition(self.order, values))
+        return self.matches.where(keyset_condition(self.order, values))
 
-    def cursor_for(self, codec, row):
-        return codec.encode(self.signature, cursor_values(self.order, row))
+    def cursor_for(self, row):
+        return self.codec.encode(self.signature, cursor_values(self.order, row))
 
+    def count(self):
+        """How many records match, whatever page is asked."""
+        return self.matches.count()
 
-def listing(spec, args, codec: CursorCodec, scope=None):
-    """The filtered query of `spec` in the asked order, resumed after `cursor` when one is given."""
-    search = text_search(spec, args)
-    query = filtered(spec, args, search)
-    if scope is not None:
-        query = query.where(scope)
-    sort_keys, default_sort = sort_choices(spec, args, search)
-    order = parse_sort(args.get("sort"), default_sort, sort_keys, spec.model.id)
-    result = Listing(spec, query, order, sort_signature(args.get("sort"), default_sort))
-    if args.get("cursor"):
-        result.query = result.after(codec.decode(args["cursor"], result.signature, len(order)))
-    return result
-
-
-def list_page(spec, args, codec: CursorCodec, scope=None):
-    """One page of a resource: a COUNT of all matches and a keyset SELECT of limit + 1 rows."""
-    walk = listing(spec, args, codec, scope)
-    count = filtered_count(spec, args, scope)
-    limit = args["limit"]
-    rows = list(walk.query.select(*walk.columns()).order_by(*order_by(walk.order)).limit(limit + 1).dicts())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = walk.cursor_for(codec, rows[-1])
-    return Page(rows, count, next_cursor)
-
-
-def filtered_count(spec, args, scope=None):
-    """How many records match the filters, whatever page is asked."""
-    query = filtered(spec, args)
-    if scope is not None:
-        query = query.where(scope)
-    return query.count()
+    def page(self, limit):
+        """A COUNT of all matches and a keyset SELECT of limit + 1 rows."""
+        query = self.query.select(*self.columns()).order_by(*order_by(self.order)).limit(limit + 1)
+        rows = list(query.dicts())
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = self.cursor_for(rows[-1])
+        return Page(rows, self.count(), next_cursor)

@@ -196,13 +196,13 @@ def sort_choices(spec, args, search):
     return spec.sort_keys, spec.default_sort
 
 
-def add_matches(spec, args, records):
-    """Set `match` (rank and HTML snippet) on each record of a page: one query, whatever the page size."""
+def add_matches(search, records):
+    """Set `match` (rank and HTML snippet) of `search` on each record of a page: one query, whatever its size."""
     if not records:
         return
     found = {
         record_id: {"rank": rank, "snippet": snippet_html(snippet)}
-        for record_id, rank, snippet in text_search(spec, args).matches_of([record["id"] for record in records])
+        for record_id, rank, snippet in search.matches_of([record["id"] for record in records])
     }
     for record in records:
         # A record changed between the page and this query may no longer match: it keeps its place, unranked.

@@ -72,27 +72,31 @@ def _ranked(query, period, order, per_period):
     )
 
 
-def _event_rows(spec, args, interval, per_period, columns):
+def _event_rows(spec, matches, interval, per_period, columns):
     model = spec.model
     period = period_expression(model, interval)
-    query = filtered(spec, args).select(*(getattr(model, name) for name in columns))
+    query = matches.select(*(getattr(model, name) for name in columns))
     # Within a period a coarser date comes first ("2024-09" before "2024-09-01"), then by id.
     return list(_ranked(query, period, [model.date_start, model.date, model.id], per_period).dicts())
 
 
-def _matching_links(spec, args):
+def _matching_links(spec, matches, args):
     """The ClaimEvent rows of the matching events; `?claim=` names claims, so it keeps only those."""
-    query = filtered(spec, args).join(ClaimEvent, on=(ClaimEvent.event == spec.model.id))
+    query = matches.join(ClaimEvent, on=(ClaimEvent.event == spec.model.id))
     if args.get("claim"):
         query = query.where(ClaimEvent.claim.in_(args["claim"]))
     return query
 
 
-def _claim_rows(spec, claim_spec, args, interval, per_period, columns):
+def _claim_rows(spec, claim_spec, matches, args, interval, per_period, columns):
     model, claim = spec.model, claim_spec.model
     period = period_expression(model, interval)
     # One row per (period, claim), however many of the claim's events share the period.
-    grouped = _matching_links(spec, args).select(ClaimEvent.claim.alias("claim_id")).group_by(period, ClaimEvent.claim)
+    grouped = (
+        _matching_links(spec, matches, args)
+        .select(ClaimEvent.claim.alias("claim_id"))
+        .group_by(period, ClaimEvent.claim)
+    )
     order = [fn.MIN(model.date_start), fn.MIN(model.date), ClaimEvent.claim]
     ranked = _ranked(grouped, period, order, per_period)
     ranked_rows = ranked.alias("page")
@@ -106,13 +110,14 @@ def _claim_rows(spec, claim_spec, args, interval, per_period, columns):
     return list(query.dicts())
 
 
-def _claim_total(spec, args):
-    return _matching_links(spec, args).select(fn.COUNT(ClaimEvent.claim.distinct())).scalar() or 0
+def _claim_total(spec, matches, args):
+    return _matching_links(spec, matches, args).select(fn.COUNT(ClaimEvent.claim.distinct())).scalar() or 0
 
 
 def timeline(spec, claim_spec, args, event_columns, claim_columns):
     """The periods of the events matching `args` (the events list's filters), in chronological order."""
     interval, per_period = args["interval"], args["per_period"]
+    matches = filtered(spec, args)
     periods = {}
 
     def period_of(key):
@@ -125,8 +130,8 @@ def timeline(spec, claim_spec, args, event_columns, claim_columns):
         return periods[key]
 
     for name, rows, columns in (
-        ("events", _event_rows(spec, args, interval, per_period, event_columns), event_columns),
-        ("claims", _claim_rows(spec, claim_spec, args, interval, per_period, claim_columns), claim_columns),
+        ("events", _event_rows(spec, matches, interval, per_period, event_columns), event_columns),
+        ("claims", _claim_rows(spec, claim_spec, matches, args, interval, per_period, claim_columns), claim_columns),
     ):
         for row in rows:
             group = period_of(row["period"])[name]
@@ -137,6 +142,6 @@ def timeline(spec, claim_spec, args, event_columns, claim_columns):
     return Timeline(
         periods=ordered,
         events=sum(period["events"]["count"] for period in ordered),
-        claims=_claim_total(spec, args) if ordered else 0,
+        claims=_claim_total(spec, matches, args) if ordered else 0,
         undated_events=periods[None]["events"]["count"] if None in periods else 0,
     )

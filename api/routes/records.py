@@ -12,7 +12,7 @@ from flask.views import MethodView
 from api.errors import RecordNotFound
 from api.reading.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.reading.facets import list_facets
-from api.reading.queries import list_page
+from api.reading.queries import Listing
 from api.reading.render import select_fields
 from api.reading.search import add_matches
 from api.routes.record_writes import write_routes
@@ -77,7 +77,8 @@ def list_response(spec, args, scope=None, parent=None):
     revision, etag = current_revision(), current_etag()
     if export:
         return export_response(spec, args, export, revision, etag, scope)
-    page = list_page(spec, args, current_app.extensions["eventledger.cursors"], scope)
+    listing = Listing(spec, args, current_app.extensions["eventledger.cursors"], scope)
+    page = listing.page(args["limit"])
     entries = renderer().render(spec, page.rows)
     next_link = url_with(cursor=page.next_cursor) if page.next_cursor else None
     envelope_tail = orjson.dumps(
@@ -88,7 +89,7 @@ def list_response(spec, args, scope=None, parent=None):
                 "next_cursor": page.next_cursor,
                 "dataset_revision": revision,
                 "dataset_version": dataset_version(revision),
-                **list_facets(spec, args, scope),
+                **list_facets(listing),
             },
             "links": {"self": request.url, "next": next_link},
         }
@@ -100,7 +101,7 @@ def list_response(spec, args, scope=None, parent=None):
         if args.get("fields"):
             records = [select_fields(record, set(args["fields"]) | set(args.get("include", []))) for record in records]
         if args.get("q"):
-            add_matches(spec, args, records)
+            add_matches(listing.search, records)
         data = orjson.dumps(records)
     else:
         data = b"[" + b",".join(encoded for _, encoded in entries) + b"]"
