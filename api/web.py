@@ -220,24 +220,33 @@ RATE_LIMIT_HEADER_COMPONENTS = {
 RATE_LIMIT_HEADERS = {"RateLimit-Policy": "RateLimitPolicy", "RateLimit": "RateLimit"}
 
 
-def document_errors(blueprint, *statuses):
-    """Document the 304, each given error status and the 429 that every rate-limited operation may answer."""
-    descriptions = {
-        400: "A query parameter is unknown or invalid; `errors` names it.",
-        404: "No record has this id.",
-    }
+# What each error status means for a read of the dataset; other operations pass `descriptions` that say
+# what the status means there (a 404 of a webhook subscription, a 422 of a record body).
+PROBLEM_DESCRIPTIONS = {
+    400: "A query parameter is unknown or invalid; `errors` names it.",
+    404: "No record has this id.",
+}
+
+
+def document_errors(blueprint, *statuses, descriptions=None, conditional=True):
+    """Document each given error status as problem+json: the one way every operation documents its errors.
+
+    A `conditional` GET may also answer 304, and every rate-limited read 429.
+    """
+    descriptions = {**PROBLEM_DESCRIPTIONS, **(descriptions or {})}
 
     def decorate(view):
-        view = blueprint.alt_response(
-            304, description="Not modified: the If-None-Match ETag is current.", headers=RATE_LIMIT_HEADERS
-        )(view)
-        view = blueprint.alt_response(
-            429,
-            schema=ProblemSchema,
-            description="The client's rate limit is spent; retry after `Retry-After` seconds.",
-            content_type="application/problem+json",
-            headers={"Retry-After": "RetryAfter", **RATE_LIMIT_HEADERS},
-        )(view)
+        if conditional:
+            view = blueprint.alt_response(
+                304, description="Not modified: the If-None-Match ETag is current.", headers=RATE_LIMIT_HEADERS
+            )(view)
+            view = blueprint.alt_response(
+                429,
+                schema=ProblemSchema,
+                description="The client's rate limit is spent; retry after `Retry-After` seconds.",
+                content_type="application/problem+json",
+                headers={"Retry-After": "RetryAfter", **RATE_LIMIT_HEADERS},
+            )(view)
         for status in statuses:
             view = blueprint.alt_response(
                 status, schema=ProblemSchema, description=descriptions[status], content_type="application/problem+json"

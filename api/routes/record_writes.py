@@ -21,6 +21,7 @@ from api.web import (
     conditional_get,
     current_etag,
     current_revision,
+    document_errors,
     if_match_revision,
     json_response,
     last_modified,
@@ -29,7 +30,6 @@ from api.web import (
     url_with,
 )
 from api.writing import editing
-from schemas.envelopes import ProblemSchema
 from schemas.fields import is_slug
 from schemas.writes import DeleteArgs, HistoryArgs, HistorySchema
 
@@ -68,7 +68,7 @@ WRITE_HEADERS = {
     },
     "Dataset-Version": {"description": "The dataset version after the write.", "schema": {"type": "string"}},
 }
-PROBLEMS = {
+WRITE_PROBLEMS = {
     400: "The body is not valid JSON, or a parameter or header is malformed.",
     401: "No API key, or one that is unknown or revoked (`WWW-Authenticate: Bearer`). Nothing was changed.",
     403: "The API key's scope does not allow writes.",
@@ -81,17 +81,6 @@ PROBLEMS = {
     "including references to records that do not exist and excerpts not found in their source.",
     428: "If-Match is missing.",
 }
-
-
-def document_problems(blueprint, *statuses):
-    def decorate(view):
-        for status in statuses:
-            view = blueprint.alt_response(
-                status, schema=ProblemSchema, description=PROBLEMS[status], content_type="application/problem+json"
-            )(view)
-        return view
-
-    return decorate
 
 
 def request_body():
@@ -247,7 +236,7 @@ def write_routes(blueprint, spec, detail_headers):
         @blueprint.doc(
             security=SECURITY, parameters=[IDEMPOTENCY_KEY, EDIT_NOTE], requestBody=body(input_schema), **create_doc
         )
-        @document_problems(blueprint, 400, 401, 403, 409, 415, 422)
+        @document_errors(blueprint, 400, 401, 403, 409, 415, 422, descriptions=WRITE_PROBLEMS, conditional=False)
         @require_scope("read-write")
         def post(self):
             return create_response(spec)
@@ -256,14 +245,16 @@ def write_routes(blueprint, spec, detail_headers):
     class Edit(MethodView):
         @blueprint.response(200, spec.detail_schema, headers=WRITE_HEADERS)
         @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], requestBody=body(patch_schema), **patch_doc)
-        @document_problems(blueprint, 400, 401, 403, 404, 412, 415, 422, 428)
+        @document_errors(
+            blueprint, 400, 401, 403, 404, 412, 415, 422, 428, descriptions=WRITE_PROBLEMS, conditional=False
+        )
         @require_scope("read-write")
         def patch(self, record_id):
             return update_response(spec, record_id)
 
         @blueprint.response(204, headers={"Dataset-Version": WRITE_HEADERS["Dataset-Version"]})
         @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], **delete_doc)
-        @document_problems(blueprint, 400, 401, 403, 404, 409, 412, 428)
+        @document_errors(blueprint, 400, 401, 403, 404, 409, 412, 428, descriptions=WRITE_PROBLEMS, conditional=False)
         @require_scope("read-write")
         @blueprint.arguments(DeleteArgs, location="query")
         def delete(self, args, record_id):
@@ -274,7 +265,7 @@ def write_routes(blueprint, spec, detail_headers):
         @blueprint.arguments(HistoryArgs, location="query")
         @blueprint.response(200, HistorySchema, headers=history_headers)
         @blueprint.doc(**history_doc)
-        @document_problems(blueprint, 400, 404)
+        @document_errors(blueprint, 400, 404, descriptions=WRITE_PROBLEMS, conditional=False)
         def get(self, args, record_id):
             _ensure_slug(spec, record_id)
             return history_response(spec, record_id, args)

@@ -15,8 +15,7 @@ from api.changelog.webhooks import (
     subscription_data,
     visible_subscriptions,
 )
-from api.web import API_PREFIX, ApiBlueprint, url_with
-from schemas.envelopes import ProblemSchema
+from api.web import API_PREFIX, ApiBlueprint, document_errors, url_with
 from schemas.webhooks import (
     DeliveryListEnvelope,
     DeliveryQueryArgs,
@@ -55,7 +54,7 @@ up to 8 attempts in all, then the delivery is marked failed. Every attempt is li
 
 blueprint = ApiBlueprint("webhooks", "webhooks", url_prefix=f"{API_PREFIX}/webhooks", description=WEBHOOK_DESCRIPTION)
 
-ERRORS = {
+WEBHOOK_PROBLEMS = {
     401: "No API key, or one that is not valid or was revoked (`WWW-Authenticate: Bearer`).",
     403: "The key's scope is too narrow: this needs read-write.",
     404: "No subscription with this id is visible to this key.",
@@ -64,15 +63,13 @@ ERRORS = {
 }
 
 
-def documented(*statuses, **descriptions):
-    """Bearer security and the problem+json errors of one operation (`descriptions`: status_400=... overrides)."""
+def documented(*statuses, descriptions=None):
+    """Bearer security and the problem+json errors of one operation (`descriptions` override, by status)."""
 
     def decorate(view):
-        for status in statuses:
-            description = descriptions.get(f"status_{status}", ERRORS[status])
-            view = blueprint.alt_response(
-                status, schema=ProblemSchema, description=description, content_type="application/problem+json"
-            )(view)
+        view = document_errors(
+            blueprint, *statuses, descriptions={**WEBHOOK_PROBLEMS, **(descriptions or {})}, conditional=False
+        )(view)
         return blueprint.doc(security=SECURITY)(view)
 
     return decorate
@@ -94,7 +91,7 @@ class Webhooks(MethodView):
     @require_scope("read-write")
     @blueprint.arguments(WebhookInput, location="json", error_status_code=422)
     @blueprint.response(201, WebhookCreatedEnvelope, headers={"Location": LOCATION_HEADER})
-    @documented(400, 401, 403, 422, status_400="The body is not JSON.")
+    @documented(400, 401, 403, 422, descriptions={400: "The body is not JSON."})
     def post(self, body):
         """Subscribe a URL to changes
 
