@@ -17,8 +17,7 @@ from api.reading.render import RecordRenderer
 from api.routes import meta, package, timeline
 from api.routes import webhooks as webhook_routes
 from api.routes.changes import blueprint as changes_blueprint
-from api.routes.record_writes import SECURITY_SCHEME
-from api.routes.records import resource_blueprint
+from api.routes.records import SECURITY_SCHEME, resource_blueprint
 from api.web import RATE_LIMIT_HEADER_COMPONENTS, ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 

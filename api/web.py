@@ -6,12 +6,15 @@ import math
 import re
 from collections import OrderedDict
 from functools import partial, wraps
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
+import orjson
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from api.errors import BadParameter
 from api.reading.render import select_fields
 from api.tables import dataset_revision, dataset_version
 from schemas.envelopes import ProblemSchema
@@ -20,6 +23,8 @@ JSON_MEDIA_TYPE = "application/json"
 DATASET_VERSION = "Dataset-Version"
 
 CACHED_HEADERS = ("ETag", "Cache-Control", "Link", "Last-Modified", "Vary")
+MAX_NOTE_LENGTH = 2000
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
 def current_revision():
@@ -277,3 +282,34 @@ def render_detail(spec, row, args):
 
 def last_modified(row):
     return row["updated_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def request_body():
+    """The JSON object sent, as (canonical bytes, dict): 415 for another media type, 400 for bad JSON."""
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType("Send the record as JSON, with `Content-Type: application/json`.")
+    try:
+        body = orjson.loads(request.get_data())
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"The body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object of the record's fields.")
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS), body
+
+
+def edit_note():
+    note = request.headers.get("X-Edit-Note")
+    if note is None or not note.strip():
+        return None
+    note = unquote(note.strip())
+    if len(note) > MAX_NOTE_LENGTH:
+        raise BadParameter("X-Edit-Note", f"longer than {MAX_NOTE_LENGTH} characters", location="header")
+    return note
+
+
+def idempotency_key():
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise BadParameter("Idempotency-Key", f"1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters", location="header")
+    return key

@@ -1,22 +1,24 @@
-"""One generic set of read endpoints, configured per resource by a ResourceSpec.
+"""Every route of a resource: list, detail, related lists, create, change, delete and history.
 
-`resource_blueprint` gives a resource its list, detail and related-list routes;
-the blueprint modules beside this file only describe their resource.
+`resource_blueprint` is the table of contents: it declares each route of one resource, from its
+catalog declaration, as a thin view. What each view answers is below it, reads first, then writes:
+every GET goes through `conditional_get` (api/web.py), every write through one `write_transaction`.
 """
 
-
 import orjson
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, current_app, g, request, stream_with_context, url_for
 from flask.views import MethodView
 
+from api.auth import require_scope
+from api.changelog.history import history_page
+from api.changelog.transaction import write_transaction
 from api.errors import RecordNotFound
 from api.reading.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.reading.facets import list_facets
 from api.reading.queries import Listing
 from api.reading.render import select_fields
 from api.reading.search import add_matches
-from api.routes.record_writes import write_routes
-from api.tables import dataset_version
+from api.tables import dataset_revision, dataset_version
 from api.web import (
     API_PREFIX,
     CACHE_CONTROL_HEADER,
@@ -25,6 +27,8 @@ from api.web import (
     ETAG_HEADER,
     LAST_MODIFIED_HEADER,
     LINK_HEADER,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    MAX_NOTE_LENGTH,
     RATE_LIMIT_HEADERS,
     ApiBlueprint,
     caching_headers,
@@ -32,13 +36,223 @@ from api.web import (
     current_etag,
     current_revision,
     document_errors,
+    edit_note,
+    idempotency_key,
+    if_match_revision,
     json_response,
     last_modified,
+    path_etag,
     render_detail,
     renderer,
+    request_body,
     url_with,
 )
+from api.writing import editing
 from schemas.fields import is_slug
+from schemas.writes import DeleteArgs, HistoryArgs, HistorySchema
+
+SECURITY_SCHEME = "ApiKey"
+SECURITY = [{SECURITY_SCHEME: []}]
+
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": 'The ETag of a GET made after the record\'s last change (`"r<revision>-..."`: any ETag whose '
+    "revision is at least the record's `revision`), or `*`. Without it 428; when the record changed since, 412.",
+}
+EDIT_NOTE = {
+    "in": "header",
+    "name": "X-Edit-Note",
+    "required": False,
+    "schema": {"type": "string", "maxLength": MAX_NOTE_LENGTH},
+    "description": "Why the change was made; kept with it in the record's history (percent-encode non-ASCII text).",
+}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+    "description": "A unique string per intended create. A retry with the same key and body gets the first "
+    "response again and writes nothing; the same key with another body is a 422. Keys are per API key, kept 24 h.",
+}
+WRITE_HEADERS = {
+    "ETag": {
+        "description": "The ETag of the record's detail after the write: send it as If-Match next time.",
+        "schema": {"type": "string"},
+    },
+    "Dataset-Version": {"description": "The dataset version after the write.", "schema": {"type": "string"}},
+}
+WRITE_PROBLEMS = {
+    400: "The body is not valid JSON, or a parameter or header is malformed.",
+    401: "No API key, or one that is unknown or revoked (`WWW-Authenticate: Bearer`). Nothing was changed.",
+    403: "The API key's scope does not allow writes.",
+    404: "No record has this id.",
+    409: "The id is or was used (ids are never reused), or the record is still referred to by others "
+    "(`errors` names them; `?detach=true` removes the links).",
+    412: "If-Match names a revision older than the record's last change: GET it again.",
+    415: "The body is not `application/json`.",
+    422: "The record is not valid: `errors` names each field by its dotted path in the body (location `body`), "
+    "including references to records that do not exist and excerpts not found in their source.",
+    428: "If-Match is missing.",
+}
+
+
+# --- The routes ----------------------------------------------------------------------
+
+
+def resource_blueprint(spec, specs):
+    """Every route of one resource: list, detail and related lists, then create, change, delete and history."""
+    blueprint = ApiBlueprint(spec.name, spec.name, url_prefix=f"{API_PREFIX}/{spec.name}", description=spec.description)
+    list_args, list_schema, detail_schema = spec.list_args, spec.list_schema, spec.detail_schema
+    detail_arguments = spec.detail_args()
+    list_headers = {
+        "ETag": ETAG_HEADER,
+        "Link": LINK_HEADER,
+        "Cache-Control": CACHE_CONTROL_HEADER,
+        "Dataset-Version": DATASET_VERSION_HEADER,
+        "Content-Disposition": CONTENT_DISPOSITION_HEADER,
+        **RATE_LIMIT_HEADERS,
+    }
+    detail_headers = {
+        "ETag": ETAG_HEADER,
+        "Last-Modified": LAST_MODIFIED_HEADER,
+        "Cache-Control": CACHE_CONTROL_HEADER,
+        "Dataset-Version": DATASET_VERSION_HEADER,
+        **RATE_LIMIT_HEADERS,
+    }
+
+    @blueprint.route("")
+    class Collection(MethodView):
+        @blueprint.arguments(list_args(), location="query")
+        @blueprint.response(200, list_schema, headers=list_headers)
+        @blueprint.doc(responses={200: {"content": export_content(spec)}})
+        @document_errors(blueprint, 400)
+        def get(self, args):
+            return list_response(spec, args)
+
+    Collection.get.__doc__ = f"List {spec.name}\n\nFilters combine with AND; values of one filter with OR."
+
+    @blueprint.route("/<string:record_id>")
+    class Item(MethodView):
+        @blueprint.arguments(detail_arguments, location="query")
+        @blueprint.response(200, detail_schema, headers=detail_headers)
+        @document_errors(blueprint, 400, 404)
+        def get(self, args, record_id):
+            return detail_response(spec, record_id, args)
+
+    Item.get.__doc__ = (
+        f"Get one {spec.singular}\n\nRelated records are embedded as summaries; `include` embeds them whole."
+    )
+
+    for relation in spec.relations.values():
+        _related_route(blueprint, spec, relation, specs, list_headers)
+    _write_routes(blueprint, spec, detail_headers)
+    return blueprint
+
+
+def _related_route(blueprint, spec, relation, specs, headers):
+    target = specs[relation.target]
+    target_args, target_list_schema = target.list_args, target.list_schema
+
+    def get(self, args, record_id):
+        scope = target.model.id.in_(
+            relation.join_model.select(relation.remote_key).where(relation.local_key == record_id)
+        )
+        return list_response(target, args, scope, parent=(spec, record_id))
+
+    get.__doc__ = (
+        f"List the {relation.target} of one {spec.singular}\n\nAccepts every parameter of the {relation.target} list."
+    )
+    get = document_errors(blueprint, 400, 404)(get)
+    get = blueprint.doc(responses={200: {"content": export_content(target)}})(get)
+    get = blueprint.response(200, target_list_schema, headers=headers)(get)
+    get = blueprint.arguments(target_args(), location="query")(get)
+    view = type(f"{spec.singular.title()}{relation.name.title()}", (MethodView,), {"get": get})
+    blueprint.route(f"/<string:record_id>/{relation.name}")(view)
+
+
+def _write_routes(blueprint, spec, detail_headers):
+    """POST on the collection, PATCH and DELETE on a record, and GET of a record's history."""
+    input_schema, patch_schema = spec.input_schema, spec.patch_schema
+    singular = spec.singular
+    history_headers = {name: detail_headers[name] for name in ("ETag", "Cache-Control", "Dataset-Version")}
+
+    def body(schema):
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    # flask-smorest reads docstrings when a route is registered, and these name the resource: so `doc`.
+    create_doc = {
+        "summary": f"Create a {singular}",
+        "description": f"The body is the {singular} as the seed fixtures hold it: an unused `id` (ids are never "
+        "reused, also after a delete) and its fields, with its links by id, checked as the seed loader checks "
+        "them. Answers 201 with the record as GET renders it. Needs a `read-write` API key.",
+    }
+    patch_doc = {
+        "summary": f"Change a {singular}",
+        "description": "Send only the members that change; each replaces the stored value whole (a link list such "
+        "as `actors` or `sources` replaces the whole list, `location` the whole location). Needs If-Match and a "
+        "`read-write` API key.",
+    }
+    delete_doc = {
+        "summary": f"Delete a {singular}",
+        "description": "Its own links go with it and its history keeps a `delete` entry holding its last values. "
+        "A record other records still refer to is refused (409, naming them) unless `detach=true`. Needs If-Match "
+        "and a `read-write` API key.",
+    }
+    history_doc = {
+        "summary": f"The history of a {singular}",
+        "description": "Every change, newest first, with who made it, the note and each field's value before and "
+        "after; a deleted record's history starts with its tombstone. 404 only for an id never used.",
+    }
+
+    @blueprint.route("", endpoint="Create")
+    class Create(MethodView):
+        @blueprint.response(
+            201,
+            spec.detail_schema,
+            headers={**WRITE_HEADERS, "Location": {"description": "Its URL.", "schema": {"type": "string"}}},
+        )
+        @blueprint.doc(
+            security=SECURITY, parameters=[IDEMPOTENCY_KEY, EDIT_NOTE], requestBody=body(input_schema), **create_doc
+        )
+        @document_errors(blueprint, 400, 401, 403, 409, 415, 422, descriptions=WRITE_PROBLEMS, conditional=False)
+        @require_scope("read-write")
+        def post(self):
+            return create_response(spec)
+
+    @blueprint.route("/<string:record_id>", endpoint="Edit")
+    class Edit(MethodView):
+        @blueprint.response(200, spec.detail_schema, headers=WRITE_HEADERS)
+        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], requestBody=body(patch_schema), **patch_doc)
+        @document_errors(
+            blueprint, 400, 401, 403, 404, 412, 415, 422, 428, descriptions=WRITE_PROBLEMS, conditional=False
+        )
+        @require_scope("read-write")
+        def patch(self, record_id):
+            return update_response(spec, record_id)
+
+        @blueprint.response(204, headers={"Dataset-Version": WRITE_HEADERS["Dataset-Version"]})
+        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], **delete_doc)
+        @document_errors(blueprint, 400, 401, 403, 404, 409, 412, 428, descriptions=WRITE_PROBLEMS, conditional=False)
+        @require_scope("read-write")
+        @blueprint.arguments(DeleteArgs, location="query")
+        def delete(self, args, record_id):
+            return delete_response(spec, record_id, args["detach"])
+
+    @blueprint.route("/<string:record_id>/history", endpoint="History")
+    class History(MethodView):
+        @blueprint.arguments(HistoryArgs, location="query")
+        @blueprint.response(200, HistorySchema, headers=history_headers)
+        @blueprint.doc(**history_doc)
+        @document_errors(blueprint, 400, 404, descriptions=WRITE_PROBLEMS, conditional=False)
+        def get(self, args, record_id):
+            _ensure_slug(spec, record_id)
+            return history_response(spec, record_id, args)
+
+
+# --- Reads ---------------------------------------------------------------------------
 
 
 def ensure_exists(spec, record_id):
@@ -151,72 +365,82 @@ def detail_response(spec, record_id, args):
     return json_response(body, headers=headers)
 
 
-def resource_blueprint(spec, specs):
-    """The list, detail and related-list endpoints of one resource."""
-    blueprint = ApiBlueprint(spec.name, spec.name, url_prefix=f"{API_PREFIX}/{spec.name}", description=spec.description)
-    list_args, list_schema, detail_schema = spec.list_args, spec.list_schema, spec.detail_schema
-    detail_arguments = spec.detail_args()
-    list_headers = {
-        "ETag": ETAG_HEADER,
-        "Link": LINK_HEADER,
-        "Cache-Control": CACHE_CONTROL_HEADER,
-        "Dataset-Version": DATASET_VERSION_HEADER,
-        "Content-Disposition": CONTENT_DISPOSITION_HEADER,
-        **RATE_LIMIT_HEADERS,
+# --- Writes --------------------------------------------------------------------------
+
+
+def written_response(spec, record_id, writes, status):
+    """The record as GET renders it, read inside the write's transaction, with the ETag that GET will carry."""
+    revision = writes.revision if writes.changes else dataset_revision()
+    g.dataset_revision = revision
+    row = spec.model.select().where(spec.model.id == record_id).dicts().first()
+    body = orjson.dumps({"data": render_detail(spec, row, {}), "meta": {"dataset_revision": revision}})
+    path = url_for(f"{spec.name}.Item", record_id=record_id)
+    headers = {
+        "ETag": path_etag(revision, path + "?"),
+        "Last-Modified": last_modified(row),
+        "Cache-Control": "no-store",
     }
-    detail_headers = {
-        "ETag": ETAG_HEADER,
-        "Last-Modified": LAST_MODIFIED_HEADER,
-        "Cache-Control": CACHE_CONTROL_HEADER,
-        "Dataset-Version": DATASET_VERSION_HEADER,
-        **RATE_LIMIT_HEADERS,
-    }
+    if status == 201:
+        headers["Location"] = path
+    return json_response(body, status=status, headers=headers)
 
-    @blueprint.route("")
-    class Collection(MethodView):
-        @blueprint.arguments(list_args(), location="query")
-        @blueprint.response(200, list_schema, headers=list_headers)
-        @blueprint.doc(responses={200: {"content": export_content(spec)}})
-        @document_errors(blueprint, 400)
-        def get(self, args):
-            return list_response(spec, args)
 
-    Collection.get.__doc__ = f"List {spec.name}\n\nFilters combine with AND; values of one filter with OR."
+def create_response(spec):
+    fingerprint_body, body = request_body()
+    key, idempotency = g.api_key, idempotency_key()
+    fingerprint = editing.fingerprint("POST", request.path, fingerprint_body)
+    with write_transaction(key.name, edit_note()) as writes:
+        if idempotency:
+            first = editing.replayed(key.id, idempotency, fingerprint)
+            if first:
+                status, headers, data = first
+                return json_response(data, status=status, headers=headers)
+        record_id = editing.create(writes, spec.name, body)
+        response = written_response(spec, record_id, writes, 201)
+        if idempotency:
+            headers = {name: value for name, value in response.headers.items() if name != "Content-Length"}
+            editing.remember(key.id, idempotency, fingerprint, 201, headers, response.get_data())
+    return response
 
-    @blueprint.route("/<string:record_id>")
-    class Item(MethodView):
-        @blueprint.arguments(detail_arguments, location="query")
-        @blueprint.response(200, detail_schema, headers=detail_headers)
-        @document_errors(blueprint, 400, 404)
-        def get(self, args, record_id):
-            return detail_response(spec, record_id, args)
 
-    Item.get.__doc__ = (
-        f"Get one {spec.singular}\n\nRelated records are embedded as summaries; `include` embeds them whole."
+def update_response(spec, record_id):
+    _ensure_slug(spec, record_id)
+    _, body = request_body()
+    with write_transaction(g.api_key.name, edit_note()) as writes:
+        editing.update(writes, spec.name, record_id, body, spec.patch_schema(), if_match_revision())
+        return written_response(spec, record_id, writes, 200)
+
+
+def delete_response(spec, record_id, detach):
+    _ensure_slug(spec, record_id)
+    with write_transaction(g.api_key.name, edit_note()) as writes:
+        editing.delete(writes, spec.name, record_id, detach, if_match_revision())
+    g.dataset_revision = writes.revision
+    return Response(status=204)
+
+
+def _history_exists(spec, record_id, args):
+    history_page(spec, record_id, 1)
+
+
+@conditional_get(cache=False, exists=_history_exists)
+def history_response(spec, record_id, args):
+    revision = current_revision()
+    entries, next_before = history_page(spec, record_id, args["limit"], args.get("before"))
+    next_link = url_with(before=next_before) if next_before else None
+    body = HistorySchema().dump(
+        {
+            "data": entries,
+            "meta": {"limit": args["limit"], "next_before": next_before, "dataset_revision": revision},
+            "links": {"self": request.url, "next": next_link},
+        }
     )
+    headers = caching_headers(current_etag())
+    if next_link:
+        headers["Link"] = f'<{next_link}>; rel="next"'
+    return json_response(orjson.dumps(body), headers=headers)
 
-    for relation in spec.relations.values():
-        _related_route(blueprint, spec, relation, specs, list_headers)
-    write_routes(blueprint, spec, detail_headers)
-    return blueprint
 
-
-def _related_route(blueprint, spec, relation, specs, headers):
-    target = specs[relation.target]
-    target_args, target_list_schema = target.list_args, target.list_schema
-
-    def get(self, args, record_id):
-        scope = target.model.id.in_(
-            relation.join_model.select(relation.remote_key).where(relation.local_key == record_id)
-        )
-        return list_response(target, args, scope, parent=(spec, record_id))
-
-    get.__doc__ = (
-        f"List the {relation.target} of one {spec.singular}\n\nAccepts every parameter of the {relation.target} list."
-    )
-    get = document_errors(blueprint, 400, 404)(get)
-    get = blueprint.doc(responses={200: {"content": export_content(target)}})(get)
-    get = blueprint.response(200, target_list_schema, headers=headers)(get)
-    get = blueprint.arguments(target_args(), location="query")(get)
-    view = type(f"{spec.singular.title()}{relation.name.title()}", (MethodView,), {"get": get})
-    blueprint.route(f"/<string:record_id>/{relation.name}")(view)
+def _ensure_slug(spec, record_id):
+    if not is_slug(record_id):
+        raise RecordNotFound(spec.singular, record_id)
