@@ -75,6 +75,24 @@ def json_response(body, status=200, headers=None):
     return Response(body, status=status, mimetype=JSON_MEDIA_TYPE, headers=headers)
 
 
+def envelope_response(data, meta, links=None, headers=None, status=200):
+    """Every JSON answer of the dataset in the one envelope, `{"data", "meta", "links"}` (`links` when given).
+
+    `data` may be JSON already: records rendered once are kept as bytes, and a page joins them as they are.
+    """
+    tail = orjson.dumps({"meta": meta} if links is None else {"meta": meta, "links": links})
+    encoded = data if isinstance(data, bytes) else orjson.dumps(data)
+    return json_response(b'{"data":' + encoded + b"," + tail[1:], status=status, headers=headers)
+
+
+def paged_headers(etag, next_link):
+    """The caching headers of a page, and its next page as an RFC 8288 `Link`."""
+    headers = caching_headers(etag)
+    if next_link:
+        headers["Link"] = f'<{next_link}>; rel="next"'
+    return headers
+
+
 def request_etag(revision, variant=""):
     """The ETag of this GET: the dataset revision and the exact request, without building the body.
 

@@ -1,6 +1,5 @@
 """GET /api/v1/changes (JSON, resumable by cursor) and /api/v1/changes.atom: every write to the dataset, in order."""
 
-import orjson
 from flask import Response, current_app, request
 from flask.views import MethodView
 
@@ -22,7 +21,7 @@ from api.web import (
     current_etag,
     current_revision,
     document_errors,
-    json_response,
+    envelope_response,
     url_with,
 )
 from schemas.changes import AtomQueryArgs, ChangesFeedSchema, ChangesQueryArgs
@@ -81,20 +80,16 @@ class Changes(MethodView):
         revision = current_revision()
         page = feed_page(current_app.extensions["eventledger.cursors"], args)
         root = _api_root()
-        body = orjson.dumps(
-            {
-                "data": [change_document(row, root) for row in page.changes],
-                "meta": {
-                    "limit": args["limit"],
-                    "next_cursor": page.next_cursor,
-                    "has_more": page.has_more,
-                    "dataset_revision": revision,
-                    "dataset_version": dataset_version(revision),
-                },
-                "links": {"self": request.url, "next": url_with(since=page.next_cursor)},
-            }
-        )
-        return json_response(body, headers={"ETag": current_etag()})
+        meta = {
+            "limit": args["limit"],
+            "next_cursor": page.next_cursor,
+            "has_more": page.has_more,
+            "dataset_revision": revision,
+            "dataset_version": dataset_version(revision),
+        }
+        links = {"self": request.url, "next": url_with(since=page.next_cursor)}
+        data = [change_document(row, root) for row in page.changes]
+        return envelope_response(data, meta, links, headers={"ETag": current_etag()})
 
 
 @blueprint.route("/changes.atom")

@@ -5,7 +5,6 @@ catalog declaration, as a thin view. What each view answers is below it, reads f
 every GET goes through `conditional_get` (api/web.py), every write through one `write_transaction`.
 """
 
-import orjson
 from flask import Response, current_app, g, request, stream_with_context, url_for
 from flask.views import MethodView
 
@@ -37,10 +36,12 @@ from api.web import (
     current_revision,
     document_errors,
     edit_note,
+    envelope_response,
     idempotency_key,
     if_match_revision,
     json_response,
     last_modified,
+    paged_headers,
     path_etag,
     render_detail,
     renderer,
@@ -294,20 +295,15 @@ def list_response(spec, args, scope=None, parent=None):
     listing = Listing(spec, args, current_app.extensions["eventledger.cursors"], scope)
     page = listing.page(args["limit"])
     entries = renderer().render(spec, page.rows)
-    next_link = url_with(cursor=page.next_cursor) if page.next_cursor else None
-    envelope_tail = orjson.dumps(
-        {
-            "meta": {
-                "count": page.count,
-                "limit": args["limit"],
-                "next_cursor": page.next_cursor,
-                "dataset_revision": revision,
-                "dataset_version": dataset_version(revision),
-                **list_facets(listing),
-            },
-            "links": {"self": request.url, "next": next_link},
-        }
-    )
+    meta = {
+        "count": page.count,
+        "limit": args["limit"],
+        "next_cursor": page.next_cursor,
+        "dataset_revision": revision,
+        "dataset_version": dataset_version(revision),
+        **list_facets(listing),
+    }
+    links = {"self": request.url, "next": url_with(cursor=page.next_cursor) if page.next_cursor else None}
     if args.get("include") or args.get("fields") or args.get("q"):
         records = [dict(record) for record, _ in entries]
         for relation_name in args.get("include", []):
@@ -316,15 +312,10 @@ def list_response(spec, args, scope=None, parent=None):
             records = [select_fields(record, set(args["fields"]) | set(args.get("include", []))) for record in records]
         if args.get("q"):
             add_matches(listing.search, records)
-        data = orjson.dumps(records)
+        data = records
     else:
         data = b"[" + b",".join(encoded for _, encoded in entries) + b"]"
-    body = b'{"data":' + data + b"," + envelope_tail[1:]
-    headers = caching_headers(etag)
-    headers["Vary"] = "Accept"
-    if next_link:
-        headers["Link"] = f'<{next_link}>; rel="next"'
-    return json_response(body, headers=headers)
+    return envelope_response(data, meta, links, headers={**paged_headers(etag, links["next"]), "Vary": "Accept"})
 
 
 def export_response(spec, args, export, revision, etag, scope):
@@ -359,10 +350,8 @@ def detail_response(spec, record_id, args):
     row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
-    headers = caching_headers(current_etag())
-    headers["Last-Modified"] = last_modified(row)
-    body = orjson.dumps({"data": render_detail(spec, row, args), "meta": {"dataset_revision": current_revision()}})
-    return json_response(body, headers=headers)
+    headers = {**caching_headers(current_etag()), "Last-Modified": last_modified(row)}
+    return envelope_response(render_detail(spec, row, args), {"dataset_revision": current_revision()}, headers=headers)
 
 
 # --- Writes --------------------------------------------------------------------------
@@ -373,7 +362,6 @@ def written_response(spec, record_id, writes, status):
     revision = writes.revision if writes.changes else dataset_revision()
     g.dataset_revision = revision
     row = spec.model.select().where(spec.model.id == record_id).dicts().first()
-    body = orjson.dumps({"data": render_detail(spec, row, {}), "meta": {"dataset_revision": revision}})
     path = url_for(f"{spec.name}.Item", record_id=record_id)
     headers = {
         "ETag": path_etag(revision, path + "?"),
@@ -382,7 +370,8 @@ def written_response(spec, record_id, writes, status):
     }
     if status == 201:
         headers["Location"] = path
-    return json_response(body, status=status, headers=headers)
+    meta = {"dataset_revision": revision}
+    return envelope_response(render_detail(spec, row, {}), meta, status=status, headers=headers)
 
 
 def create_response(spec):
@@ -435,10 +424,9 @@ def history_response(spec, record_id, args):
             "links": {"self": request.url, "next": next_link},
         }
     )
-    headers = caching_headers(current_etag())
-    if next_link:
-        headers["Link"] = f'<{next_link}>; rel="next"'
-    return json_response(orjson.dumps(body), headers=headers)
+    return envelope_response(
+        body["data"], body["meta"], body["links"], headers=paged_headers(current_etag(), next_link)
+    )
 
 
 def _ensure_slug(spec, record_id):

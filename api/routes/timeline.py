@@ -1,6 +1,5 @@
 """GET /api/v1/timeline: the events list's matches and their claims, by day, month or year."""
 
-import orjson
 from flask import request
 from flask.views import MethodView
 
@@ -17,7 +16,7 @@ from api.web import (
     current_etag,
     current_revision,
     document_errors,
-    json_response,
+    envelope_response,
 )
 from schemas.timeline import timeline_query_args, timeline_schema
 
@@ -61,15 +60,12 @@ class Timeline(MethodView):
         """
         revision = current_revision()
         result = timeline(events.spec, claims.spec, args, EVENT_COLUMNS, CLAIM_COLUMNS)
-        body = {
-            "data": result.periods,
-            "meta": {
-                "interval": args["interval"],
-                "per_period": args["per_period"],
-                "totals": {"periods": len(result.periods), "events": result.events, "claims": result.claims},
-                "undated_events": result.undated_events,
-                "dataset_revision": revision,
-            },
-            "links": {"self": request.url},
+        meta = {
+            "interval": args["interval"],
+            "per_period": args["per_period"],
+            "totals": {"periods": len(result.periods), "events": result.events, "claims": result.claims},
+            "undated_events": result.undated_events,
+            "dataset_revision": revision,
         }
-        return json_response(orjson.dumps(body), headers=caching_headers(current_etag()))
+        links = {"self": request.url}
+        return envelope_response(result.periods, meta, links, headers=caching_headers(current_etag()))
