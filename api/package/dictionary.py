@@ -2,7 +2,7 @@
 
 Generated from the same descriptor `/api/v1/datapackage.json` serves, so the page and the
 package cannot disagree. Python chooses what the page shows (which descriptions, vocabularies
-and constraints); the Jinja2 template `api/templates/data_dictionary.html` holds all the markup.
+and constraints); the Jinja2 template `api/package/templates/data_dictionary.html` holds all the markup.
 Autoescaping is on, so every value from the data is escaped unless it is already `Markup`, and
 only `_escape` and the `code_spans` filter here make `Markup`, each from text they escape first.
 """
@@ -34,7 +34,7 @@ def _code_spans(value):
 
 
 _environment = Environment(
-    loader=PackageLoader("api", "templates"),
+    loader=PackageLoader("api.package", "templates"),
     autoescape=select_autoescape(("html",), default_for_string=True, default=True),
     finalize=_escape,
     trim_blocks=True,
