@@ -42,7 +42,7 @@ class Record(BaseModel):
     updated_at = DateTimeField(default=utc_now, index=True)
     version = IntegerField(default=1)
     # The dataset revision of the record's last change: an If-Match naming a revision at least this
-    # new was made after that change (api/editing.py).
+    # new was made after that change (api/writing/editing.py).
     revision = IntegerField(default=0)
 
 
@@ -169,7 +169,7 @@ class DatasetState(BaseModel):
 
 
 class Change(BaseModel):
-    """One create, update or delete of a record; see api/changes.py. `id` is the changes feed's position."""
+    """One create, update or delete of a record (api/changelog/transaction.py); `id` is its feed position."""
 
     id = AutoField()
     resource = CharField()
@@ -201,7 +201,7 @@ class ApiKey(BaseModel):
 
 
 class WebhookSubscription(BaseModel):
-    """A URL told about every new change of the chosen resources and kinds (api/webhooks.py).
+    """A URL told about every new change of the chosen resources and kinds (api/changelog/webhooks.py).
 
     `secret` is kept as given out because signing needs it; the API shows it only once.
     `cursor` is the last Change id already queued for this subscription: the worker

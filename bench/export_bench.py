@@ -525,7 +525,12 @@ def machine(database):
 
     digests = {
         name: hashlib.sha1((ROOT / name).read_bytes()).hexdigest()[:10]
-        for name in ("api/exports.py", "api/rendering.py", "api/queries.py", "api/tabular.py")
+        for name in (
+            "api/reading/exports.py",
+            "api/reading/render.py",
+            "api/reading/queries.py",
+            "api/reading/tabular.py",
+        )
         if (ROOT / name).exists()
     }
     dirty = [line[3:] for line in git("status", "--porcelain", "--", "api", "schemas").splitlines()]

@@ -2,7 +2,7 @@
 
     python bench/make_large_dataset.py --database /tmp/eventledger-1m.sqlite3 [--events 1000000]
 
-The schema comes from the app itself (`api.models.create_tables()` in an app context, so every table,
+The schema comes from the app itself (`api.migrations.create_tables()` in an app context, so every table,
 index, trigger and FTS table it defines is there). The rows are then bulk inserted with the stdlib
 sqlite3 `executemany` on the app's own connection (its pragmas and SQL functions, e.g. the Unicode
 `lower`), in large transactions with `synchronous=OFF`, not through the seed loader, which validates

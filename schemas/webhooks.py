@@ -8,7 +8,6 @@ from api.catalog import RESOURCE_NAMES
 from schemas.query import MAX_LIMIT, QueryArgs, choices
 from schemas.records import StrictSchema, UtcDateTime
 
-# Change.resource names the list a record lives in (api.SPECS' keys); schemas cannot import api.
 WEBHOOK_KINDS = ("create", "update", "delete")
 DELIVERY_STATUSES = {
     "pending": "Not delivered yet: waiting for its first attempt or for a retry at `next_attempt_at`.",

@@ -117,8 +117,10 @@ def check_references(fixtures, documents_dir=DOCUMENTS_DIR):
     for name, records in fixtures.items():
         for record in records:
             problems += duplicate_link_problems(name, record)
-    for name in ("sources", "actors"):
-        key = WRITE_ORDER[name].parent_key
+    for name, spec in WRITE_ORDER.items():
+        key = spec.parent_key
+        if not key:
+            continue
         parents = {record["id"]: record[key] for record in fixtures[name]}
         cycles = [start for start in parents if forms_cycle(start, parents.get)]
         problems += [f"{name}.yaml ({start}), field '{key}': forms a cycle" for start in cycles]

@@ -8,6 +8,7 @@ a catalog module reaches all of them, and a part that kept a list of its own wou
 import pytest
 from helpers import actor, claim, event, source
 
+from api import create_app
 from api.catalog import RESOURCE_NAMES, SPECS, WRITE_ORDER
 from api.catalog.declarations import RelationFilter
 
@@ -17,8 +18,6 @@ COMMON_LIST_PARAMETERS = ["format", "bom", "limit", "cursor", "q", "updated_sinc
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory):
-    from api import create_app
-
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'spec.sqlite3'}"})
     with app.app_context():
         return app.extensions["eventledger.api"].spec.to_dict()

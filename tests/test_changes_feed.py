@@ -1,12 +1,16 @@
 """The changes feed: every write in commit order, resumable by cursor, cheap to poll, also as Atom."""
 
+import base64
 import copy
+import hashlib
+import hmac
 import threading
 import time
 from datetime import datetime
 from xml.etree import ElementTree
 
 import feedparser
+import orjson
 from helpers import LISTS, SHIPPED_COUNTS, actor, assert_bad_parameter, get_ok
 
 from api.changelog.transaction import write_transaction
@@ -186,6 +190,18 @@ def test_bad_parameters_are_problems(seeded, client):
         (f"{ATOM}?since={page}", "since"),
     ):
         assert_bad_parameter(client, url, parameter)
+
+
+def test_a_feed_position_stored_by_version_1_is_still_honoured(seeded, client, app):
+    """Pollers keep `since` across upgrades: a position signed the 1.0 way resumes where it stopped."""
+    first = get_ok(client, f"{FEED}?limit=5")
+    position = app.extensions["eventledger.cursors"].decode(first["meta"]["next_cursor"], "changes", 1)
+    payload = orjson.dumps(["changes", position])
+    mac = hmac.new(app.config["CURSOR_SECRET"].encode(), payload, hashlib.sha256).digest()[:12]
+    stored = base64.urlsafe_b64encode(mac + payload).rstrip(b"=").decode()
+    resumed = get_ok(client, f"{FEED}?limit=5&since={stored}")
+    assert resumed["data"] == get_ok(client, f"{FEED}?limit=5&since={first['meta']['next_cursor']}")["data"]
+    assert resumed["data"][0]["id"] == first["data"][-1]["id"] + 1
 
 
 def test_a_cursor_survives_the_codec_but_not_a_negative_position(app, client):

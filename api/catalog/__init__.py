@@ -12,3 +12,9 @@ SPECS = {module.spec.name: module.spec for module in (events, actors, claims, so
 # resources before its own, or to its own resource's (a parent, read parents first).
 WRITE_ORDER = {module.spec.name: module.spec for module in (sources, actors, events, claims)}
 RESOURCE_NAMES = tuple(SPECS)
+# The resources whose links to sources quote them: each excerpt must be verbatim in the source's text.
+QUOTING_RESOURCES = tuple(
+    name
+    for name, spec in WRITE_ORDER.items()
+    if any(relation.target == "sources" and "excerpt" in relation.attributes for relation in spec.links.values())
+)

@@ -3,7 +3,7 @@
 A page is `Change.id > position ORDER BY id LIMIT n + 1` on the primary key, so a page costs
 the same wherever it is and never needs OFFSET. Because write_transaction serialises writes,
 ids become visible in id order: a reader that resumes after the last id it saw cannot skip a
-change that commits later (see api/changes.py).
+change that commits later (see api/changelog/transaction.py).
 """
 
 import re

@@ -3,7 +3,7 @@
 Nothing is sent from a request. `Worker.run_once` first queues a `webhook_delivery` row for
 every change past each subscription's cursor that matches its resources and kinds, then
 claims due rows and POSTs each, signed, recording every attempt. Change ids are handed out in
-commit order (api/changes.py), so reading past the cursor never misses a change that commits
+commit order (api/changelog/transaction.py), so reading past the cursor never misses a change that commits
 later, and a worker that was down catches up.
 """
 

@@ -91,7 +91,7 @@ def _type_of(field):
         return {"type": "string", "format": "uri"}
     if isinstance(field, fields.String):
         return {"type": "string"}
-    raise TypeError(f"No Table Schema type for {type(field).__name__}: map it in api/datapackage.py")
+    raise TypeError(f"No Table Schema type for {type(field).__name__}: map it in api/package/datapackage.py")
 
 
 def _table_pattern(regex):
@@ -122,7 +122,9 @@ def _validator_constraints(field):
             continue  # the field's `format: uri`
         else:
             # A rule the package cannot state would let the CSVs promise less than the API checks.
-            raise TypeError(f"No Table Schema constraint for {type(validator).__name__}: map it in api/datapackage.py")
+            raise TypeError(
+                f"No Table Schema constraint for {type(validator).__name__}: map it in api/package/datapackage.py"
+            )
     return constraints
 
 

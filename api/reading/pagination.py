@@ -4,8 +4,13 @@ A cursor carries the sort it was made for and the sort-key values of the last
 row returned; the next page starts strictly after that row. Rows inserted
 while a client walks the list never shift a page, and no OFFSET is scanned.
 Cursors are signed (itsdangerous, HMAC under the app's CURSOR_SECRET) so that a
-tampered one is refused with a clear 400.
+tampered one is refused with a clear 400; those of eventledger 1.0 are still read.
 """
+
+import base64
+import binascii
+import hashlib
+import hmac
 
 import orjson
 from itsdangerous import BadData, URLSafeSerializer
@@ -38,6 +43,7 @@ class CursorCodec:
     def __init__(self, secret):
         # orjson keeps the payload compact and round-trips ints, floats, strings and None exactly.
         self._serializer = URLSafeSerializer(secret, salt=self.SALT, serializer=orjson)
+        self._secret = secret.encode()
 
     def encode(self, signature, values):
         token = self._serializer.dumps([signature, values])
@@ -45,7 +51,7 @@ class CursorCodec:
 
     def decode(self, cursor, signature, expected_length):
         try:
-            payload = self._serializer.loads(cursor)
+            payload = self._serializer.loads(cursor) if "." in cursor else self._version_1_payload(cursor)
         except BadData:
             payload = None
         if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], str)):
@@ -58,6 +64,25 @@ class CursorCodec:
                 "cursor", f"This cursor was made for sort '{made_for}'; repeat the request with that sort."
             )
         return values
+
+    def _version_1_payload(self, cursor):
+        """The payload of a cursor issued by eventledger 1.0, or None.
+
+        Those were one base64url token of a truncated HMAC-SHA256 and the payload, without the `.` of
+        itsdangerous's. Pollers keep their changes-feed position (`since`) across upgrades, so they are
+        still read, and checked with the same secret; new cursors are all itsdangerous's.
+        """
+        try:
+            token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        mac, payload = token[:12], token[12:]
+        if not hmac.compare_digest(mac, hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]):
+            return None
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return None
 
 
 def keyset_condition(order, values):

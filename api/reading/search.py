@@ -230,7 +230,7 @@ def snippet_html(text):
     return "".join(pieces)
 
 
-# --- Index DDL: run by api.models.create_tables ------------------------------------
+# --- Index DDL: run by api.migrations.create_tables --------------------------------
 
 
 def search_table_name(model):

@@ -8,7 +8,7 @@ API in the database.
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.catalog import WRITE_ORDER
+from api.catalog import QUOTING_RESOURCES, WRITE_ORDER
 
 DOCUMENTS_DIR = Path(__file__).resolve().parents[2] / "seed" / "sources"
 
@@ -111,7 +111,7 @@ def source_texts(sources, documents_dir=DOCUMENTS_DIR):
 def excerpt_problems(resource, record, texts):
     """Every excerpt of `record` must be verbatim in its source's text (sources without a text are reported apart)."""
     problems = []
-    for i, link in enumerate(record.get("sources", []) if resource in ("events", "claims") else []):
+    for i, link in enumerate(record.get("sources", []) if resource in QUOTING_RESOURCES else []):
         text = texts.get(link["source"])
         if text is not None and link["excerpt"] not in text:
             problems.append(

@@ -1,6 +1,6 @@
 """The write API's operations: create, change and delete one record, inside one write transaction.
 
-Validation is the seed loader's (api/writes.py), with references looked up in the database.
+Validation is the seed loader's (api/writing/checks.py), with references looked up in the database.
 Each operation runs inside the caller's `write_transaction`, so an error raised anywhere
 rolls everything back and the revision does not move.
 """
@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import Conflict, PreconditionFailed, UnprocessableEntity
 from werkzeug.exceptions import PreconditionRequired as _PreconditionRequired
 
-from api.catalog import WRITE_ORDER
+from api.catalog import QUOTING_RESOURCES, WRITE_ORDER
 from api.errors import RecordNotFound
 from api.tables import Change, IdempotentRequest, Source, utc_now
 from api.writing.checks import (
@@ -187,7 +187,7 @@ def validate_record(resource, record, previous=None):
 
 
 def _text_problems(resource, record, previous):
-    if resource in ("events", "claims"):
+    if resource in QUOTING_RESOURCES:
         sources = _source_chain({link["source"] for link in record["sources"]}, {})
         texts, problems = source_texts(list(sources.values()))
         return excerpt_problems(resource, record, texts)
@@ -213,7 +213,7 @@ def _text_problems(resource, record, previous):
 
 def _linked_excerpt_problems(record_id, source_ids, texts):
     problems = []
-    for resource in ("events", "claims"):
+    for resource in QUOTING_RESOURCES:
         link = WRITE_ORDER[resource].links["sources"]
         join = link.join_model
         query = join.select(getattr(join, link.owner_key), join.source, join.excerpt)
@@ -358,7 +358,7 @@ def _detach(writes, resource, record_id, found):
             "link; change those records first.",
             blocked,
         )
-    for name in ("sources", "actors", "events", "claims"):
+    for name in WRITE_ORDER:
         if name not in records:
             continue
         spec = WRITE_ORDER[name]
