@@ -11,6 +11,7 @@ with its settings and caches as new, and a database restored from a template, em
 seeded (tests/databases.py), which no earlier test can have touched.
 """
 
+import copy
 import logging
 import os
 
@@ -20,12 +21,20 @@ from databases import PostgresTemplates, SqliteTemplates, postgres_unavailable
 from api import create_app, read_caches
 from api.catalog import WRITE_ORDER
 from api.db import bind_database, database
+from api.tables import dataset_revision
 from seed.loader import FILES, read_fixtures, write_fixtures
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The settings of every test app: rate limits stay off (as under TESTING by default);
 # tests/test_rate_limits.py turns them on to test them.
 TEST_SETTINGS = {"TESTING": True, "RATE_LIMIT_ENABLED": False}
+# The revision of each template: the empty one has had no change, the seeded one its one load.
+TEMPLATE_REVISIONS = {"empty": 0, "seeded": 1}
+
+
+def pytest_collection_modifyitems(items):
+    """The live contract test runs longest (a server and Schemathesis): start it first, beside the rest."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_live_contract.py"), reverse=True)
 
 
 @pytest.fixture(scope="session")
@@ -85,8 +94,10 @@ def app(request, shared_app, database_url):
     templates = request.getfixturevalue(
         "postgres_templates" if database_url.startswith("postgres") else "sqlite_templates"
     )
-    templates.restore(database_url, seeded="seeded" in request.fixturenames)
+    seeded = "seeded" in request.fixturenames
+    templates.restore(database_url, seeded=seeded)
     bind_database(database_url)
+    app.extensions["tests.database"] = (templates, "seeded" if seeded else "empty")
     yield app
     database.close_all()
 
@@ -112,15 +123,30 @@ def load(app):
     """Load records given as fixture dicts (validated by the input schemas) into the test database.
 
     `load(events=[...], actors=[...])`: missing resources are empty.
+
+    Loading the same records into the same fresh template as an earlier test restores the database
+    that load left (tests/databases.py) instead of writing them again: the same rows, links, change
+    log and revision, with that load's timestamps.
     """
+    templates, template = app.extensions["tests.database"]
+    url = app.config["DATABASE_URL"]
 
     def _load(**records):
         fixtures = {}
         for name, schema_class in FILES:
             fixtures[name] = [schema_class().load(item) for item in records.get(name, [])]
         assert set(records) <= set(WRITE_ORDER), f"unknown resources: {set(records) - set(WRITE_ORDER)}"
+        key = (template, repr(records))
         with database.connection_context():
-            return write_fixtures(fixtures)
+            fresh = dataset_revision() == TEMPLATE_REVISIONS[template]
+        if fresh and key in templates.states and templates.restore_state(url, key):
+            return copy.deepcopy(templates.summaries[key])
+        with database.connection_context():
+            summary = write_fixtures(fixtures)
+        if fresh and key not in templates.states:
+            templates.save_state(url, key)
+            templates.summaries[key] = copy.deepcopy(summary)
+        return summary
 
     return _load
 
@@ -150,4 +176,3 @@ def count_queries():
     yield counter
     logger.removeHandler(counter)
     logger.setLevel(previous)
-

@@ -17,9 +17,7 @@ import pytest
 from api import create_app, ratelimit
 from api.auth import create_key, revoke_key
 from api.db import database
-from api.migrations import create_tables
 from api.ratelimit import Policy
-from api.tables import ALL_MODELS
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RATELIMIT = re.compile(r'^"(address|key)";r=(\d+);t=(\d+)$')
@@ -48,8 +46,9 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def make_app(database_url, clock):
-    """Build apps with rate limits on (3 per minute by address, 5 per key unless told), on one fresh database."""
+def make_app(app, clock):
+    """Build apps with rate limits on (3 per minute by address, 5 per key unless told), on the test's fresh database."""
+    database_url = app.config["DATABASE_URL"]
 
     def make(**config):
         settings = {
@@ -62,10 +61,6 @@ def make_app(database_url, clock):
         }
         return create_app(settings)
 
-    make()
-    with database.connection_context():
-        database.drop_tables(ALL_MODELS, safe=True, cascade=database_url.startswith("postgres"))
-        create_tables()
     yield make
     database.close_all()
 
