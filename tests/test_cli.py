@@ -17,8 +17,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from helpers import SHIPPED_COUNTS, summary
 
+from api.cli import main
+from api.config import Config
 from api.db import database
 from api.tables import ALL_MODELS, Actor, Claim, Event, Source, dataset_revision
 
@@ -279,3 +282,14 @@ def test_serve_creates_and_seeds_a_new_database(tmp_path):
         status, body = get_json(f"{base}/api/v1/events?limit=1")
         assert (body["meta"]["count"], body["meta"]["dataset_revision"]) == (SHIPPED_COUNTS["events"], 1)
     assert "Seeding" not in log_path.read_text(errors="replace")
+
+
+def test_the_entry_point_builds_the_app_from_the_environment(tmp_path, monkeypatch):
+    """`eventledger` is api.cli:main: its commands run on an app made by create_app (here in process)."""
+    url = f"sqlite:///{tmp_path / 'entry.sqlite3'}"
+    monkeypatch.setattr(Config, "DATABASE_URL", url)  # as DATABASE_URL in the environment sets it
+    result = CliRunner().invoke(main, ["init-db"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Tables ready in {url}\n"
+    assert (tmp_path / "entry.sqlite3").is_file()
+    database.close_all()

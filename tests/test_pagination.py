@@ -384,6 +384,10 @@ def test_a_cursor_of_version_1_walks_on_where_it_stopped(app, paged):
     assert_bad_cursor(paged, f"{url}&cursor={version_1_cursor('another secret', 'title', values)}")
     assert_bad_cursor(paged, f"{url}&cursor={old[:-4]}{'AAAA' if old[-4:] != 'AAAA' else 'BBBB'}")
     assert_bad_cursor(paged, f"{url.replace('title', 'id')}&cursor={old}")
+    # signed, but not JSON inside; and not base64 at all
+    mac = hmac.new(app.config["CURSOR_SECRET"].encode(), b"not json", hashlib.sha256).digest()[:12]
+    assert_bad_cursor(paged, f"{url}&cursor={base64.urlsafe_b64encode(mac + b'not json').rstrip(b'=').decode()}")
+    assert_bad_cursor(paged, f"{url}&cursor=a")
 
 
 def test_limit_bounds(paged):
