@@ -63,7 +63,7 @@ class EventledgerApi(Api):
             self.spec.components.header(name, header)
 
 
-def read_caches(config):
+def new_caches(config):
     """The app's caches of rendered records and finished responses, empty."""
     return {
         "eventledger.renderer": RecordRenderer(SPECS, config["RENDER_CACHE_SIZE"]),
@@ -123,7 +123,7 @@ def create_app(config=None):
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
-    app.extensions.update(read_caches(app.config))
+    app.extensions.update(new_caches(app.config))
     app.extensions["eventledger.cursors"] = CursorCodec(app.config["CURSOR_SECRET"])
     app.extensions["eventledger.api"] = api
     app.extensions["eventledger.specs"] = SPECS

@@ -18,7 +18,7 @@ import os
 import pytest
 from databases import PostgresTemplates, SqliteTemplates, postgres_unavailable
 
-from api import create_app, read_caches
+from api import create_app, new_caches
 from api.catalog import WRITE_ORDER
 from api.db import bind_database, database
 from api.tables import dataset_revision
@@ -83,21 +83,26 @@ def shared_app(tmp_path_factory):
 
 
 @pytest.fixture
-def app(request, shared_app, database_url):
+def restored_database(request, database_url):
+    """The test's database, restored from a template: (the templates, which one) for `load` to key by."""
+    templates = request.getfixturevalue(
+        "postgres_templates" if database_url.startswith("postgres") else "sqlite_templates"
+    )
+    template = "seeded" if "seeded" in request.fixturenames else "empty"
+    templates.restore(database_url, seeded=template == "seeded")
+    return templates, template
+
+
+@pytest.fixture
+def app(shared_app, database_url, restored_database):
     """The app as new, on a database of its own: empty, or holding the shipped dataset for `seeded` tests."""
     app, settings, extensions = shared_app
     app.config.clear()
     app.config.update(settings, DATABASE_URL=database_url)
     app.extensions.clear()
     app.extensions.update(extensions)
-    app.extensions.update(read_caches(app.config))
-    templates = request.getfixturevalue(
-        "postgres_templates" if database_url.startswith("postgres") else "sqlite_templates"
-    )
-    seeded = "seeded" in request.fixturenames
-    templates.restore(database_url, seeded=seeded)
+    app.extensions.update(new_caches(app.config))
     bind_database(database_url)
-    app.extensions["tests.database"] = (templates, "seeded" if seeded else "empty")
     yield app
     database.close_all()
 
@@ -119,7 +124,7 @@ def seeded(app):
 
 
 @pytest.fixture
-def load(app):
+def load(app, restored_database):
     """Load records given as fixture dicts (validated by the input schemas) into the test database.
 
     `load(events=[...], actors=[...])`: missing resources are empty.
@@ -128,7 +133,7 @@ def load(app):
     that load left (tests/databases.py) instead of writing them again: the same rows, links, change
     log and revision, with that load's timestamps.
     """
-    templates, template = app.extensions["tests.database"]
+    templates, template = restored_database
     url = app.config["DATABASE_URL"]
 
     def _load(**records):

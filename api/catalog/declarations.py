@@ -280,23 +280,18 @@ class ResourceSpec:
         self.detail_args = detail_args(self.list_args)
         self.patch_schema = patch_schema(self.input_schema)
         self.facets_by_name = {facet.name: facet for facet in self.facets}
+        # The owned relations, in the order the input schema lists them: what a write stores with the record.
+        self.links = {
+            name: self.relations[name]
+            for name in self.input_schema._declared_fields
+            if name in self.relations and self.relations[name].owned
+        }
 
     @property
     def filter_parameters(self):
         """The query parameters of the filters, in declaration order."""
         return {name: item for spec_filter in self.filters for name, item in spec_filter.parameters.items()}
 
-    @property
-    def links(self):
-        """The owned relations, in the order the input schema lists them: what a write stores with the record."""
-        return {
-            name: self.relations[name]
-            for name in self.input_schema._declared_fields
-            if name in self.relations and self.relations[name].owned
-        }
-
-    def columns(self, record):
-        return self.to_columns(record)
 
 
 def list_query_args(spec):

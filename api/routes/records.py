@@ -262,9 +262,16 @@ def ensure_exists(spec, record_id):
         raise RecordNotFound(spec.singular, record_id)
 
 
+def _negotiated_export(spec, args):
+    """The export this request asks for (None for a JSON page), chosen once per request."""
+    if "negotiated_export" not in g:
+        g.negotiated_export = negotiated_format(spec, args, request.accept_mimetypes)
+    return g.negotiated_export
+
+
 def _negotiated_variant(spec, args, scope=None, parent=None):
     """The representation an `Accept` header chose (it names the ETag's variant); a bad `format` is a 400."""
-    export = negotiated_format(spec, args, request.accept_mimetypes)
+    export = _negotiated_export(spec, args)
     check_csv_only(args, export)
     return export.name if export and not args.get("format") else ""
 
@@ -275,7 +282,7 @@ def _parent_exists(spec, args, scope=None, parent=None):
 
 
 def _is_page(spec, args, scope=None, parent=None):
-    return negotiated_format(spec, args, request.accept_mimetypes) is None
+    return _negotiated_export(spec, args) is None
 
 
 def _vary_on_accept(response):
@@ -288,7 +295,7 @@ def list_response(spec, args, scope=None, parent=None):
     """A page of `spec` records, or the whole list exported; `parent` (spec, id) scopes a related list."""
     if parent:
         ensure_exists(*parent)
-    export = negotiated_format(spec, args, request.accept_mimetypes)
+    export = _negotiated_export(spec, args)
     revision, etag = current_revision(), current_etag()
     if export:
         return export_response(spec, args, export, revision, etag, scope)

@@ -32,7 +32,7 @@ def record_state(resource, columns, links):
 def stored_state(resource, current, stored_links):
     """`record_state` of a stored row and its stored links."""
     spec = WRITE_ORDER[resource]
-    names = spec.columns(spec.to_input(current))
+    names = spec.to_columns(spec.to_input(current))
     return record_state(
         resource, {key: current[key] for key in names}, {name: stored_links.get(name, []) for name in spec.links}
     )
@@ -47,7 +47,7 @@ def write_record(writes, resource, record, current=None, stored_links=None, now=
     spec = WRITE_ORDER[resource]
     model = spec.model
     now = now or utc_now()
-    columns = spec.columns(record)
+    columns = spec.to_columns(record)
     wanted_links = {name: [link.to_row(item) for item in record[name]] for name, link in spec.links.items()}
     stored_links = stored_links or {}
     after = record_state(resource, columns, wanted_links)
