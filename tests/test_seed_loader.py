@@ -4,8 +4,6 @@ Every test runs on both backends (through the `app` fixture). Fixture directorie
 written to tmp_path: a copy of the shipped YAML, edited or corrupted.
 """
 
-import copy
-import functools
 import shutil
 from pathlib import Path
 
@@ -72,15 +70,16 @@ def run_load(data_dir=DATA_DIR):
         return loader.load(data_dir)
 
 
-@functools.cache
-def _shipped_fixtures():
-    return loader.read_fixtures()
+@pytest.fixture
+def seed_shipped(app, restored_database):
+    """Put the shipped data in the test database, as a first load leaves it (the seeded template)."""
+    templates, _ = restored_database
 
+    def seed():
+        database.close_all()  # SQLite's file is replaced: no pooled connection may keep the old one
+        templates.restore(app.config["DATABASE_URL"], seeded=True)
 
-def seed_shipped():
-    """Load the shipped data (validated once per session) into the test database's existing tables."""
-    with database.connection_context():
-        return loader.write_fixtures(copy.deepcopy(_shipped_fixtures()))
+    return seed
 
 
 def snapshot():
@@ -144,7 +143,7 @@ def test_loading_the_shipped_data_twice_changes_nothing(app):
     assert before["revision"] == 1
 
 
-def test_yaml_round_trip_of_the_shipped_data_is_unchanged(app, tmp_path):
+def test_yaml_round_trip_of_the_shipped_data_is_unchanged(app, seed_shipped, tmp_path):
     """Re-dumped YAML (as the other tests write it) holds the same records: loading it changes nothing."""
     seed_shipped()
     before = snapshot()
@@ -229,7 +228,7 @@ EDITS = [
 
 
 @pytest.mark.parametrize(("resource", "record_id", "edit"), EDITS, ids=[edit.__name__.strip("_") for *_, edit in EDITS])
-def test_editing_one_record_bumps_only_that_record(app, tmp_path, resource, record_id, edit):
+def test_editing_one_record_bumps_only_that_record(app, seed_shipped, tmp_path, resource, record_id, edit):
     seed_shipped()
     before = snapshot()
     data_dir = copy_data(tmp_path)
@@ -259,7 +258,7 @@ def test_editing_one_record_bumps_only_that_record(app, tmp_path, resource, reco
     assert snapshot() == after
 
 
-def test_the_edited_link_is_stored_in_its_new_order(app, tmp_path):
+def test_the_edited_link_is_stored_in_its_new_order(app, seed_shipped, tmp_path):
     seed_shipped()
     data_dir = copy_data(tmp_path)
     edit_yaml(data_dir, "events", _event_actor_order)
@@ -279,7 +278,7 @@ def test_the_edited_link_is_stored_in_its_new_order(app, tmp_path):
         ]
 
 
-def test_two_successive_edits_bump_the_version_twice(app, tmp_path):
+def test_two_successive_edits_bump_the_version_twice(app, seed_shipped, tmp_path):
     seed_shipped()
     data_dir = copy_data(tmp_path)
     edit_yaml(data_dir, "claims", _claim_field)
@@ -311,7 +310,7 @@ NEW_CLAIM = {
 }
 
 
-def test_adding_a_record_creates_it_at_version_1(app, tmp_path):
+def test_adding_a_record_creates_it_at_version_1(app, seed_shipped, tmp_path):
     seed_shipped()
     before = snapshot()
     data_dir = copy_data(tmp_path)
@@ -502,7 +501,7 @@ def assert_names_problem(message, expected):
 
 @pytest.mark.parametrize("state", ["seeded", "empty"])
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=CORRUPTION_IDS)
-def test_a_single_problem_loads_nothing(app, tmp_path, corrupt, state):
+def test_a_single_problem_loads_nothing(app, seed_shipped, tmp_path, corrupt, state):
     if state == "seeded":
         seed_shipped()
     before = snapshot()
@@ -519,7 +518,7 @@ def test_a_single_problem_loads_nothing(app, tmp_path, corrupt, state):
 
 
 @pytest.mark.parametrize("corrupt", CLI_CORRUPTIONS, ids=[corrupt.__name__.strip("_") for corrupt in CLI_CORRUPTIONS])
-def test_a_single_problem_fails_the_seed_command(app, runner, tmp_path, corrupt):
+def test_a_single_problem_fails_the_seed_command(app, seed_shipped, runner, tmp_path, corrupt):
     seed_shipped()
     before = snapshot()
     data_dir, expected = corrupted_dir(tmp_path, corrupt)
@@ -631,7 +630,7 @@ def test_partial_dates_are_stored_as_ranges(app, tmp_path, date_text, expected):
     assert stored_dates("dated-event") == expected
 
 
-def test_shipped_unknown_year_dates_have_no_range(app):
+def test_shipped_unknown_year_dates_have_no_range(app, seed_shipped):
     seed_shipped()
     assert stored_dates("beijing-denies-awareness") == ("XXXX-09", None, None, "month")
     assert stored_dates("reuters-investigation-published") == ("XXXX-09", None, None, "month")
@@ -676,7 +675,7 @@ def test_invalid_dates_are_refused(app, tmp_path, date_text):
     assert snapshot()["revision"] == 0
 
 
-def test_invalid_date_is_refused_by_the_seed_command(app, runner, tmp_path):
+def test_invalid_date_is_refused_by_the_seed_command(app, seed_shipped, runner, tmp_path):
     seed_shipped()
     before = snapshot()
     result = runner.invoke(args=["seed", "--data", str(dated_dir(tmp_path, "2023-02-29"))])
