@@ -17,6 +17,8 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from api.errors import BadParameter
 from api.reading.render import select_fields
 from api.tables import dataset_revision, dataset_version
+from api.writing.checks import flatten_messages
+from api.writing.editing import InvalidRecord, field_errors
 from schemas.envelopes import ProblemSchema
 
 JSON_MEDIA_TYPE = "application/json"
@@ -190,16 +192,37 @@ def url_with(**changes):
 API_PREFIX = "/api/v1"
 
 
-class QueryParser(FlaskParser):
-    """Malformed query parameters are a 400 Bad Request, not webargs' default 422, and unknown
-    ones are errors too: the schemas' own `unknown = RAISE` decides, not webargs' EXCLUDE."""
+BODY_LOCATION = "body"
+
+
+class ApiParser(FlaskParser):
+    """Query parameters and request bodies, as the API answers for them.
+
+    Malformed query parameters are a 400 Bad Request, not webargs' default 422, and unknown ones are
+    errors too: the schemas' own `unknown = RAISE` decides, not webargs' EXCLUDE. A record body comes
+    from the `body` location: a JSON object or a 415/400, and a body its schema refuses is a 422 naming
+    each field by its dotted path.
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+    __location_map__ = {**FlaskParser.__location_map__, BODY_LOCATION: "load_json_object"}
+
+    def load_json_object(self, _request, _schema):
+        return request_body()[1]
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        if BODY_LOCATION in error.messages:
+            raise InvalidRecord(field_errors(flatten_messages(error.messages[BODY_LOCATION])))
+        super().handle_error(error, req, schema, error_status_code=error_status_code, error_headers=error_headers)
 
 
 class ApiBlueprint(Blueprint):
-    ARGUMENTS_PARSER = QueryParser()
+    ARGUMENTS_PARSER = ApiParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        BODY_LOCATION: JSON_MEDIA_TYPE,
+    }
 
 
 ETAG_HEADER = {
@@ -303,17 +326,22 @@ def last_modified(row):
 
 
 def request_body():
-    """The JSON object sent, as (canonical bytes, dict): 415 for another media type, 400 for bad JSON."""
-    mimetype = request.mimetype or ""
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise UnsupportedMediaType("Send the record as JSON, with `Content-Type: application/json`.")
-    try:
-        body = orjson.loads(request.get_data())
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"The body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object of the record's fields.")
-    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS), body
+    """The JSON object sent, as (canonical bytes, dict): 415 for another media type, 400 for bad JSON.
+
+    Read once per request: a PATCH reads it for its syntax before its preconditions, then for its schema.
+    """
+    if "request_body" not in g:
+        mimetype = request.mimetype or ""
+        if mimetype != "application/json" and not mimetype.endswith("+json"):
+            raise UnsupportedMediaType("Send the record as JSON, with `Content-Type: application/json`.")
+        try:
+            body = orjson.loads(request.get_data())
+        except orjson.JSONDecodeError as error:
+            raise BadRequest(f"The body is not valid JSON: {error}") from None
+        if not isinstance(body, dict):
+            raise BadRequest("The body must be a JSON object of the record's fields.")
+        g.request_body = orjson.dumps(body, option=orjson.OPT_SORT_KEYS), body
+    return g.request_body
 
 
 def edit_note():

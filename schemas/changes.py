@@ -6,6 +6,7 @@ from api.catalog import RESOURCE_NAMES
 from api.tables import CHANGE_KINDS
 from schemas.query import MAX_LIMIT, QueryArgs, choices
 from schemas.records import StrictSchema, UtcDateTime
+from schemas.writes import FieldChangeSchema
 
 ATOM_DEFAULT_LIMIT = 50
 FEED_DEFAULT_LIMIT = 50
@@ -46,21 +47,6 @@ class AtomQueryArgs(QueryArgs):
     )
     resource = _filters()["resource"]
     kind = _filters()["kind"]
-
-
-class FieldChangeSchema(StrictSchema):
-    # `from` is a Python keyword, hence the attribute names.
-    from_ = fields.Raw(
-        data_key="from",
-        required=True,
-        allow_none=True,
-        metadata={"description": "The value before the change; null on a create (or when the field was empty)."},
-    )
-    to = fields.Raw(
-        required=True,
-        allow_none=True,
-        metadata={"description": "The value after the change; null on a delete (or when the field was emptied)."},
-    )
 
 
 class ChangeLinksSchema(StrictSchema):

@@ -47,7 +47,7 @@ class BookkeepingSchema(StrictSchema):
         dump_only=True,
         metadata={
             "description": "The dataset revision of the record's last change: an If-Match ETag of this revision "
-            "or later (`\"r<revision>-...\"`) may change or delete it."
+            'or later (`"r<revision>-..."`) may change or delete it.'
         },
     )
 

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from marshmallow import ValidationError, fields, validate
 
 from api.catalog import RESOURCE_NAMES
+from schemas.envelopes import ListLinksSchema
 from schemas.query import MAX_LIMIT, QueryArgs, choices
 from schemas.records import StrictSchema, UtcDateTime
 
@@ -159,15 +160,10 @@ class DeliveryListMetaSchema(StrictSchema):
     )
 
 
-class DeliveryListLinksSchema(StrictSchema):
-    self = fields.String(required=True, metadata={"description": "This page."})
-    next = fields.String(allow_none=True, required=True, metadata={"description": "The next (older) page."})
-
-
 class DeliveryListEnvelope(StrictSchema):
     data = fields.List(fields.Nested(DeliverySchema), required=True)
     meta = fields.Nested(DeliveryListMetaSchema, required=True)
-    links = fields.Nested(DeliveryListLinksSchema, required=True)
+    links = fields.Nested(ListLinksSchema, required=True)
 
 
 class DeliveryQueryArgs(QueryArgs):

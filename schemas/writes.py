@@ -2,8 +2,9 @@
 
 import copy
 
-from marshmallow import fields, validate
+from marshmallow import fields, missing, validate
 
+from schemas.envelopes import ListLinksSchema
 from schemas.query import DEFAULT_LIMIT, MAX_LIMIT
 from schemas.records import StrictSchema, UtcDateTime
 
@@ -11,16 +12,16 @@ from schemas.records import StrictSchema, UtcDateTime
 def patch_schema(input_class):
     """The input schema with every member optional and without `id`: a PATCH sends what it changes.
 
-    A class of its own (`EventPatch`) so that the OpenAPI document names it; it is loaded with
-    `partial=True`, so members left out get no default either.
+    A class of its own (`EventPatch`) so that the OpenAPI document names it. Members left out get no
+    default, and a member sent is checked whole: a link or a location must hold its required members.
     """
     declared = {}
     for name, field in input_class._declared_fields.items():
         if name == "id":
             continue
-        if field.required:
-            field = copy.copy(field)
-            field.required = False
+        field = copy.copy(field)
+        field.required = False
+        field.load_default = missing
         declared[name] = field
     return type(input_class.__name__.replace("Input", "Patch"), (StrictSchema,), declared)
 
@@ -48,12 +49,22 @@ class HistoryArgs(StrictSchema):
     )
 
 
-class HistoryFieldChangeSchema(StrictSchema):
-    # Raw: a field's value may be any JSON (a string, a number, a list of links).
+class FieldChangeSchema(StrictSchema):
+    """A field's value before and after a change: in a record's history, the changes feed and webhooks."""
+
+    # Raw: a field's value may be any JSON (a string, a number, a list of links). `from` is a Python keyword.
     from_ = fields.Raw(
-        attribute="from", data_key="from", allow_none=True, metadata={"description": "The value before the change."}
+        attribute="from",
+        data_key="from",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The value before the change; null on a create (or when the field was empty)."},
     )
-    to = fields.Raw(allow_none=True, metadata={"description": "The value after the change."})
+    to = fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The value after the change; null on a delete (or when the field was emptied)."},
+    )
 
 
 class HistoryEntrySchema(StrictSchema):
@@ -69,7 +80,7 @@ class HistoryEntrySchema(StrictSchema):
         data_key="fields",
         attribute="fields",
         keys=fields.String(),
-        values=fields.Nested(HistoryFieldChangeSchema),
+        values=fields.Nested(FieldChangeSchema),
         metadata={
             "description": "Each stored field that changed, with its value before and after: columns as the data "
             "package names them (a partial date with its derived start/end/precision, an event's location as "
@@ -86,12 +97,7 @@ class HistoryMetaSchema(StrictSchema):
     dataset_revision = fields.Integer(required=True, metadata={"description": "Revision the page was read from."})
 
 
-class HistoryLinksSchema(StrictSchema):
-    self = fields.String(required=True, metadata={"description": "This page."})
-    next = fields.String(required=True, allow_none=True, metadata={"description": "The next, older page."})
-
-
 class HistorySchema(StrictSchema):
     data = fields.List(fields.Nested(HistoryEntrySchema), required=True, metadata={"description": "Newest first."})
     meta = fields.Nested(HistoryMetaSchema, required=True)
-    links = fields.Nested(HistoryLinksSchema, required=True)
+    links = fields.Nested(ListLinksSchema, required=True)

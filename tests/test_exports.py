@@ -260,7 +260,7 @@ def test_related_list_exports_check_their_parent(client, seeded):
 # --- CSV that spreadsheets open cleanly ------------------------------------------------------
 
 AWKWARD = [
-    "=HYPERLINK(\"http://evil.example\",\"click\")",
+    '=HYPERLINK("http://evil.example","click")',
     "+SUM(A1:A2)",
     "-2+3",
     "@cmd",

@@ -198,6 +198,29 @@ def test_a_missing_required_field_and_an_id_in_a_patch_are_422(seeded, client, k
     assert_problem(patch, 422, "id")
 
 
+def test_a_link_or_location_in_a_patch_is_checked_whole(seeded, client, key):
+    # A PATCH may leave members out, but a link it sends replaces the stored one and must be complete.
+    before = snapshot()
+    url = f"{API}/events/{SEEDED_IDS['events']}"
+    headers = auth(key, **{"If-Match": "*"})
+    assert_problem(client.patch(url, json={"actors": [{"role": "reporter"}]}, headers=headers), 422, "actors.0.actor")
+    claim = f"{API}/claims/{SEEDED_IDS['claims']}"
+    assert_problem(
+        client.patch(claim, json={"sources": [{"stance": "supports"}]}, headers=headers), 422, "sources.0.source"
+    )
+    assert snapshot() == before
+
+
+def test_a_patch_is_refused_for_its_target_and_if_match_before_its_body(seeded, client, key):
+    invalid = {"credibility": 9}
+    missing = client.patch(f"{API}/claims/no-such-claim", json=invalid, headers=auth(key, **{"If-Match": "*"}))
+    assert_problem(missing, 404)
+    claim = f"{API}/claims/{SEEDED_IDS['claims']}"
+    assert_problem(client.patch(claim, json=invalid, headers=auth(key)), 428)
+    assert_problem(client.patch(claim, json=invalid, headers=auth(key, **{"If-Match": '"r0-x"'})), 412)
+    assert_problem(client.patch(claim, data="{not json", content_type="application/json", headers=auth(key)), 400)
+
+
 def test_bad_json_and_other_media_types_are_400_and_415(seeded, client, key):
     before = snapshot()
     assert_problem(

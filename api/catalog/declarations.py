@@ -293,7 +293,6 @@ class ResourceSpec:
         return {name: item for spec_filter in self.filters for name, item in spec_filter.parameters.items()}
 
 
-
 def list_query_args(spec):
     """The list's query parameters: the common ones, the filters', then sort, fields, include and facets."""
     return ListQueryArgs.from_dict(

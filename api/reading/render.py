@@ -83,7 +83,6 @@ class RecordRenderer:
         for record in records:
             record[relation_name] = by_record.get(record["id"], [])
 
-
     def _full_records(self, target, ids):
         model = target.model
         if not ids:

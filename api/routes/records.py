@@ -5,6 +5,8 @@ catalog declaration, as a thin view. What each view answers is below it, reads f
 every GET goes through `conditional_get` (api/web.py), every write through one `write_transaction`.
 """
 
+from functools import wraps
+
 from flask import Response, current_app, g, request, stream_with_context, url_for
 from flask.views import MethodView
 
@@ -20,6 +22,7 @@ from api.reading.search import add_matches
 from api.tables import dataset_revision, dataset_version
 from api.web import (
     API_PREFIX,
+    BODY_LOCATION,
     CACHE_CONTROL_HEADER,
     CONTENT_DISPOSITION_HEADER,
     DATASET_VERSION_HEADER,
@@ -180,9 +183,6 @@ def _write_routes(blueprint, spec, detail_headers):
     singular = spec.singular
     history_headers = {name: detail_headers[name] for name in ("ETag", "Cache-Control", "Dataset-Version")}
 
-    def body(schema):
-        return {"required": True, "content": {"application/json": {"schema": schema}}}
-
     # flask-smorest reads docstrings when a route is registered, and these name the resource: so `doc`.
     create_doc = {
         "summary": f"Create a {singular}",
@@ -215,24 +215,25 @@ def _write_routes(blueprint, spec, detail_headers):
             spec.detail_schema,
             headers={**WRITE_HEADERS, "Location": {"description": "Its URL.", "schema": {"type": "string"}}},
         )
-        @blueprint.doc(
-            security=SECURITY, parameters=[IDEMPOTENCY_KEY, EDIT_NOTE], requestBody=body(input_schema), **create_doc
-        )
+        @blueprint.doc(security=SECURITY, parameters=[IDEMPOTENCY_KEY, EDIT_NOTE], **create_doc)
         @document_errors(blueprint, 400, 401, 403, 409, 415, 422, descriptions=WRITE_PROBLEMS, conditional=False)
         @require_scope("read-write")
-        def post(self):
-            return create_response(spec)
+        @blueprint.arguments(input_schema, location=BODY_LOCATION)
+        def post(self, record):
+            return create_response(spec, record)
 
     @blueprint.route("/<string:record_id>", endpoint="Edit")
     class Edit(MethodView):
         @blueprint.response(200, spec.detail_schema, headers=WRITE_HEADERS)
-        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], requestBody=body(patch_schema), **patch_doc)
+        @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], **patch_doc)
         @document_errors(
             blueprint, 400, 401, 403, 404, 412, 415, 422, 428, descriptions=WRITE_PROBLEMS, conditional=False
         )
         @require_scope("read-write")
-        def patch(self, record_id):
-            return update_response(spec, record_id)
+        @editable(spec)
+        @blueprint.arguments(patch_schema, location=BODY_LOCATION)
+        def patch(self, changes, record_id):
+            return update_response(spec, record_id, changes)
 
         @blueprint.response(204, headers={"Dataset-Version": WRITE_HEADERS["Dataset-Version"]})
         @blueprint.doc(security=SECURITY, parameters=[IF_MATCH, EDIT_NOTE], **delete_doc)
@@ -381,17 +382,33 @@ def written_response(spec, record_id, writes, status):
     return envelope_response(render_detail(spec, row, {}), meta, status=status, headers=headers)
 
 
-def create_response(spec):
-    fingerprint_body, body = request_body()
+def editable(spec):
+    """A PATCH is refused in the order its parts are read: the id (404), the body's syntax (415, 400), the
+    record (404), If-Match (428, 412); only then is the body checked against its schema (422)."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, record_id):
+            _ensure_slug(spec, record_id)
+            request_body()
+            editing.check_editable(spec.name, record_id, if_match_revision())
+            return view(*args, record_id=record_id)
+
+        return checked
+
+    return decorate
+
+
+def create_response(spec, record):
     key, idempotency = g.api_key, idempotency_key()
-    fingerprint = editing.fingerprint("POST", request.path, fingerprint_body)
+    fingerprint = editing.fingerprint("POST", request.path, request_body()[0])
     with write_transaction(key.name, edit_note()) as writes:
         if idempotency:
             first = editing.replayed(key.id, idempotency, fingerprint)
             if first:
                 status, headers, data = first
                 return json_response(data, status=status, headers=headers)
-        record_id = editing.create(writes, spec.name, body)
+        record_id = editing.create(writes, spec.name, record)
         response = written_response(spec, record_id, writes, 201)
         if idempotency:
             headers = {name: value for name, value in response.headers.items() if name != "Content-Length"}
@@ -399,11 +416,9 @@ def create_response(spec):
     return response
 
 
-def update_response(spec, record_id):
-    _ensure_slug(spec, record_id)
-    _, body = request_body()
+def update_response(spec, record_id, changes):
     with write_transaction(g.api_key.name, edit_note()) as writes:
-        editing.update(writes, spec.name, record_id, body, spec.patch_schema(), if_match_revision())
+        editing.update(writes, spec.name, record_id, changes, if_match_revision())
         return written_response(spec, record_id, writes, 200)
 
 

@@ -9,7 +9,6 @@ import hashlib
 from datetime import timedelta
 
 import orjson
-from marshmallow import ValidationError
 from werkzeug.exceptions import Conflict, PreconditionFailed, UnprocessableEntity
 from werkzeug.exceptions import PreconditionRequired as _PreconditionRequired
 
@@ -20,7 +19,6 @@ from api.writing.checks import (
     Problem,
     duplicate_link_problems,
     excerpt_problems,
-    flatten_messages,
     forms_cycle,
     reference_problems,
     references,
@@ -48,13 +46,6 @@ def field_errors(pairs):
     for path, message in pairs:
         errors.setdefault(path or "body", []).append(message)
     return [{"parameter": path, "location": "body", "messages": messages} for path, messages in errors.items()]
-
-
-def load_body(schema, body, partial=False):
-    try:
-        return schema.load(body, partial=partial)
-    except ValidationError as error:
-        raise InvalidRecord(field_errors(flatten_messages(error.messages))) from None
 
 
 class PreconditionRequired(_PreconditionRequired):
@@ -238,8 +229,8 @@ def _current(resource, record_id):
     return row, links
 
 
-def create(writes, resource, body):
-    record = load_body(WRITE_ORDER[resource].input_schema(), body)
+def create(writes, resource, record):
+    """A new record, as its input schema loaded it."""
     if was_ever_used(resource, record["id"]):
         raise Conflict(
             f"The id '{record['id']}' is or was used by another {resource[:-1]}: ids are never reused. Choose another."
@@ -257,15 +248,21 @@ def was_ever_used(resource, record_id):
     )
 
 
-def update(writes, resource, record_id, body, patch_schema, if_match_revision):
-    """A partial update: the members sent replace the stored ones whole (a link list replaces the list)."""
+def update(writes, resource, record_id, changes, if_match_revision):
+    """A partial update, as the patch schema loaded it: the members sent replace the stored ones whole
+    (a link list replaces the list)."""
     row, links = _current(resource, record_id)
     check_if_match(if_match_revision, row["revision"])
-    changes = load_body(patch_schema, body, partial=True)
     previous = stored_inputs(resource, [record_id])[record_id]
     record = {**previous, **changes}
     validate_record(resource, record, previous)
     return write_record(writes, resource, record, row, links)
+
+
+def check_editable(resource, record_id, if_match_revision):
+    """The 404, 428 or 412 a PATCH gets before its body is read; `update` checks again under the write lock."""
+    row, _ = _current(resource, record_id)
+    check_if_match(if_match_revision, row["revision"])
 
 
 # Who may refer to a record of each resource: (resource, link name or None for the parent column).
