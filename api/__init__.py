@@ -66,7 +66,7 @@ class EventledgerApi(Api):
 def new_caches(config):
     """The app's caches of rendered records and finished responses, empty."""
     return {
-        "eventledger.renderer": RecordRenderer(SPECS, config["RENDER_CACHE_SIZE"]),
+        "eventledger.renderer": RecordRenderer(SPECS),
         "eventledger.responses": ResponseCache(config["RESPONSE_CACHE_SIZE"]),
     }
 

@@ -20,7 +20,6 @@ class Config:
     # lets caches keep a page but has them revalidate it (a cheap 304), so no poller is served a stale end.
     POLL_INTERVAL = int(os.environ.get("POLL_INTERVAL", "60"))
     FEED_CACHE_CONTROL = os.environ.get("FEED_CACHE_CONTROL", "public, no-cache")
-    RENDER_CACHE_SIZE = int(os.environ.get("RENDER_CACHE_SIZE", "200000"))
     RESPONSE_CACHE_SIZE = int(os.environ.get("RESPONSE_CACHE_SIZE", "2048"))
 
     # Rate limits (api/ratelimit.py), as `<requests>/<seconds>` (a unit may follow: 600/1m, 10000/1d).

@@ -1,8 +1,10 @@
-"""Bringing a database up to date: the tables, the columns added since it was made, the search indexes."""
+"""Bringing a database up to date: the tables, the columns added since it was made, the search indexes,
+and each record's stored JSON."""
 
 from playhouse.migrate import SchemaMigrator, migrate
 
 from api.catalog import SPECS
+from api.catalog.representations import refresh_representations
 from api.db import database
 from api.reading.search import create_search_indexes
 from api.tables import ALL_MODELS, RECORD_MODELS, DatasetState
@@ -14,12 +16,13 @@ def create_tables():
     _add_missing_columns()
     DatasetState.insert(id=1, revision=0).on_conflict_ignore().execute()
     create_search_indexes(SPECS.values())
+    refresh_representations()
 
 
 def _add_missing_columns():
-    """Columns added to record tables after a database was made (`revision`), added in place."""
+    """Columns added after a database was made (`revision`, `representation`), added in place."""
     migrator = SchemaMigrator.from_database(database.obj)
-    for model in RECORD_MODELS:
+    for model in (*RECORD_MODELS, DatasetState):
         present = {column.name for column in database.get_columns(model._meta.table_name)}
         missing = [field for field in model._meta.sorted_fields if field.column_name not in present]
         if missing:

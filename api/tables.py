@@ -44,6 +44,8 @@ class Record(BaseModel):
     # The dataset revision of the record's last change: an If-Match naming a revision at least this
     # new was made after that change (api/writing/editing.py).
     revision = IntegerField(default=0)
+    # The record's public JSON at this version, rendered when it was written (api/catalog/representations.py).
+    representation = TextField(null=True)
 
 
 class Source(Record):
@@ -166,6 +168,8 @@ class DatasetState(BaseModel):
     id = IntegerField(primary_key=True)
     revision = IntegerField(default=0)
     changed_at = DateTimeField(default=utc_now)
+    # The fingerprint of the schemas the records' stored JSON was rendered with.
+    representations = CharField(null=True)
 
 
 class Change(BaseModel):

@@ -312,7 +312,7 @@ def responses():
 
 def render_detail(spec, row, args):
     """A record as its detail response holds it: its own fields and links, and every related record embedded."""
-    record = dict(renderer().render(spec, [row], complete=True)[0][0])
+    record = renderer().records(spec, [row])[0]
     included = set(args.get("include", []))
     for relation_name in spec.relations:
         renderer().embed(spec, [record], relation_name, full=relation_name in included)

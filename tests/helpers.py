@@ -1,5 +1,7 @@
 """What several test files share: the shipped dataset's size (read from the fixtures), the routes, small helpers."""
 
+import json
+
 from seed.loader import read_fixtures
 
 SHIPPED = read_fixtures()
@@ -102,3 +104,25 @@ def claim(record_id, events, actors, sources, **fields):
         "sources": [{"source": sid, "stance": stance, "excerpt": f"excerpt of {sid}"} for sid, stance in sources],
         **fields,
     }
+
+
+def assert_stored_json_is_fresh(app):
+    """Every record's stored JSON equals its schema's dump of its row and its owned links, read now."""
+    from api.db import database
+
+    with app.app_context(), database.connection_context():
+        for spec in app.extensions["eventledger.specs"].values():
+            rows = list(spec.model.select().dicts())
+            assert rows, spec.name
+            owned = {name: relation for name, relation in spec.relations.items() if relation.owned}
+            links = {name: relation.links(row["id"] for row in rows) for name, relation in owned.items()}
+            for row in rows:
+                data = dict(row)
+                for name in owned:
+                    data[name] = [
+                        {key: value for key, value in link.items() if key != "local_id"}
+                        for link in links[name]
+                        if link["local_id"] == row["id"]
+                    ]
+                assert row["representation"] is not None, (spec.name, row["id"])
+                assert json.loads(row["representation"]) == spec.schema.dump(data), (spec.name, row["id"])

@@ -73,7 +73,7 @@ def measure(app, client, load, count_queries):
 
     def _measure(url, cold):
         if cold:
-            app.extensions["eventledger.renderer"] = RecordRenderer(SPECS, app.config["RENDER_CACHE_SIZE"])
+            app.extensions["eventledger.renderer"] = RecordRenderer(SPECS)
         else:
             assert client.get(url).status_code == 200
         count_queries.queries.clear()

@@ -2,7 +2,7 @@
 
 import orjson
 import pytest
-from helpers import SEEDED_IDS
+from helpers import SEEDED_IDS, assert_stored_json_is_fresh
 from writes_helpers import (
     API,
     all_changes,
@@ -341,7 +341,7 @@ def test_deleting_a_record_still_referred_to_is_409_naming_the_referrers(seeded,
     assert snapshot() == before
 
 
-def test_detach_removes_the_links_with_an_update_each_then_deletes(seeded, client, key):
+def test_detach_removes_the_links_with_an_update_each_then_deletes(app, seeded, client, key):
     assert client.post(f"{API}/actors", json=shipped("actors", id="bystander"), headers=auth(key)).status_code == 201
     event_id, claim_id = SEEDED_IDS["events"], SEEDED_IDS["claims"]
     event = client.get(f"{API}/events/{event_id}").get_json()["data"]
@@ -383,6 +383,8 @@ def test_detach_removes_the_links_with_an_update_each_then_deletes(seeded, clien
     assert [a["id"] for a in client.get(f"{API}/claims/{claim_id}").get_json()["data"]["actors"]] == [
         a["id"] for a in claim["actors"]
     ]
+    # Each record written (created, patched, detached) was rendered again in its transaction.
+    assert_stored_json_is_fresh(app)
 
 
 def test_detach_is_refused_when_it_would_leave_a_record_without_a_required_link(seeded, client, key):

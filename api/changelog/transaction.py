@@ -8,11 +8,13 @@ the last id it saw can never miss a change that commits later with a smaller id.
 """
 
 import threading
+from collections import defaultdict
 from contextlib import contextmanager
 
 import orjson
 from peewee import PostgresqlDatabase
 
+from api.catalog.representations import store_representations
 from api.db import database
 from api.tables import CHANGE_KINDS, Change, bump_dataset_revision, dataset_revision, utc_now
 
@@ -59,6 +61,7 @@ class Writes:
         self.note = note
         self.changes = []
         self._revision = None
+        self._rendered = 0
 
     @property
     def revision(self):
@@ -69,6 +72,17 @@ class Writes:
         if self._revision is None:
             self._revision = dataset_revision() + 1
         return self._revision
+
+    def render(self):
+        """Store the JSON of each record created or changed since the last call: a read inside the
+        transaction (the write's response) then sees it as a GET after the commit will."""
+        written = defaultdict(list)
+        for change in self.changes[self._rendered :]:
+            if change.kind != "delete":
+                written[change.resource].append(change.record_id)
+        for resource, ids in written.items():
+            store_representations(resource, ids)
+        self._rendered = len(self.changes)
 
     def change(self, resource, record_id, kind, version, before, after, note=None, at=None):
         """`at`: the record's new `updated_at`, so `updated_since=T` on a list and the feed from T agree."""
@@ -91,12 +105,17 @@ def write_transaction(author, note=None):
         with database.atomic():
             database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             yield writes
-            if writes.changes:
-                bump_dataset_revision()
+            _finish(writes)
     else:
         # Threads of one process queue on a lock of their own first: SQLite's busy handler polls, and
         # under load a writer can lose the race for its whole busy timeout while others keep winning.
         with _SQLITE_WRITERS, database.atomic("IMMEDIATE"):
             yield writes
-            if writes.changes:
-                bump_dataset_revision()
+            _finish(writes)
+
+
+def _finish(writes):
+    """Before the commit: each record created or changed gets its stored JSON, and the revision moves."""
+    if writes.changes:
+        writes.render()
+        bump_dataset_revision()

@@ -23,7 +23,7 @@ from api.errors import BadParameter
 from api.reading.facets import list_facets
 from api.reading.pagination import order_by
 from api.reading.queries import Listing
-from api.reading.render import select_fields
+from api.reading.render import representation_columns, select_fields
 from api.reading.search import add_matches
 from api.reading.tabular import CsvLines
 from api.tables import dataset_revision, dataset_version
@@ -234,9 +234,7 @@ class Export:
         psycopg2 otherwise fills with the whole result before the first row.
         """
         walk = self.walk
-        model = self.spec.model
-        columns = list(dict.fromkeys([*model._meta.sorted_fields, *(key.field for key, _ in walk.order)]))
-        query = walk.query.select(*columns).order_by(*order_by(walk.order))
+        query = walk.query.select(*self._columns()).order_by(*order_by(walk.order))
         if self.cap is not None:
             query = query.limit(self.cap)
         if isinstance(database.obj, PostgresqlDatabase):
@@ -246,21 +244,30 @@ class Export:
         while batch := list(islice(rows, BATCH_SIZE)):
             yield batch
 
-    def _record_batches(self, relations=(), matches=True):
-        """Batches of (rows, [(record dict, its JSON bytes, or None when the dict was changed)]).
+    def _columns(self):
+        """The stored JSON, the sort keys, and a GeoJSON feature's coordinates."""
+        model = self.spec.model
+        columns = [*representation_columns(model), *(key.field for key, _ in self.walk.order)]
+        if self.export.name == "geojson":
+            columns += [model.latitude, model.longitude]
+        return list(dict.fromkeys(columns))
+
+    def _record_batches(self, relations=(), matches=True, as_dicts=False):
+        """Batches of (rows, [(record dict or None, its JSON bytes or None when the dict was changed)]).
 
         Records are those of the list's pages: with `q`, each carries its `match` (rank and
-        snippet), read in one query per batch.
+        snippet), read in one query per batch. A batch nothing changes and no one reads `as_dicts`
+        is its stored JSON alone.
         """
         wanted = set(self.args.get("fields") or ())
         included = list(self.args.get("include") or ())
         matches = matches and bool(self.args.get("q"))
         for rows in self._row_batches():
-            entries = self.renderer.render(self.spec, rows, complete=True, remember=False, links=not relations)
-            if not (included or wanted or relations or matches):
-                yield rows, entries
+            encoded = self.renderer.encoded(self.spec, rows)
+            if not (included or wanted or relations or matches or as_dicts):
+                yield rows, [(None, item) for item in encoded]
                 continue
-            records = [dict(record) for record, _ in entries]
+            records = [orjson.loads(item) for item in encoded]
             for relation_name in included:
                 self.renderer.embed(self.spec, records, relation_name, full=True)
             for relation_name in relations:
@@ -282,7 +289,7 @@ class Export:
             for relation_name in self.spec.relations
             if {column for column, _ in _relation_columns(self.spec, relation_name)} & names
         ]
-        for _, batch in self._record_batches(relations, matches=False):
+        for _, batch in self._record_batches(relations, matches=False, as_dicts=True):
             yield encoder.lines([getter(record) for _, getter in columns] for record, _ in batch)
 
     def _ndjson(self):
@@ -303,7 +310,7 @@ class Export:
     def _geojson(self):
         yield b'{"type":"FeatureCollection","features":['
         count = 0
-        for rows, batch in self._record_batches():
+        for rows, batch in self._record_batches(as_dicts=True):
             features = [_feature(row, record) for row, (record, _) in zip(rows, batch, strict=True)]
             yield (b"," if count else b"") + b",".join(orjson.dumps(feature) for feature in features)
             count += len(batch)

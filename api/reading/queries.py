@@ -17,7 +17,7 @@ from api.reading.pagination import (
     parse_sort,
     sort_signature,
 )
-from api.reading.render import cache_key_columns
+from api.reading.render import representation_columns
 from api.reading.search import sort_choices, text_search
 
 
@@ -62,8 +62,8 @@ class Listing:
             self.query = self.after(codec.decode(args["cursor"], self.signature, len(self.order)))
 
     def columns(self):
-        """The narrow select of a page: the renderer's cache keys and the sort keys."""
-        return list(dict.fromkeys([*cache_key_columns(self.spec.model), *(key.field for key, _ in self.order)]))
+        """The narrow select of a page: the id, the stored JSON and the sort keys."""
+        return list(dict.fromkeys([*representation_columns(self.spec.model), *(key.field for key, _ in self.order)]))
 
     def after(self, values):
         """The rows strictly after the row whose sort-key values are `values`."""

@@ -7,6 +7,7 @@ every GET goes through `conditional_get` (api/web.py), every write through one `
 
 from functools import wraps
 
+import orjson
 from flask import Response, current_app, g, request, stream_with_context, url_for
 from flask.views import MethodView
 
@@ -302,7 +303,7 @@ def list_response(spec, args, scope=None, parent=None):
         return export_response(spec, args, export, revision, etag, scope)
     listing = Listing(spec, args, current_app.extensions["eventledger.cursors"], scope)
     page = listing.page(args["limit"])
-    entries = renderer().render(spec, page.rows)
+    encoded = renderer().encoded(spec, page.rows)
     meta = {
         "count": page.count,
         "limit": args["limit"],
@@ -313,7 +314,7 @@ def list_response(spec, args, scope=None, parent=None):
     }
     links = {"self": request.url, "next": url_with(cursor=page.next_cursor) if page.next_cursor else None}
     if args.get("include") or args.get("fields") or args.get("q"):
-        records = [dict(record) for record, _ in entries]
+        records = [orjson.loads(record) for record in encoded]
         for relation_name in args.get("include", []):
             renderer().embed(spec, records, relation_name, full=True)
         if args.get("fields"):
@@ -322,7 +323,7 @@ def list_response(spec, args, scope=None, parent=None):
             add_matches(listing.search, records)
         data = records
     else:
-        data = b"[" + b",".join(encoded for _, encoded in entries) + b"]"
+        data = b"[" + b",".join(encoded) + b"]"
     return envelope_response(data, meta, links, headers={**paged_headers(etag, links["next"]), "Vary": "Accept"})
 
 
@@ -369,6 +370,7 @@ def written_response(spec, record_id, writes, status):
     """The record as GET renders it, read inside the write's transaction, with the ETag that GET will carry."""
     revision = writes.revision if writes.changes else dataset_revision()
     g.dataset_revision = revision
+    writes.render()
     row = spec.model.select().where(spec.model.id == record_id).dicts().first()
     path = url_for(f"{spec.name}.Item", record_id=record_id)
     headers = {

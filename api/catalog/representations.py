@@ -1,0 +1,104 @@
+"""Each record's public JSON, rendered by its schema when the record is written and stored with it.
+
+A record's own representation (its fields and the links it owns) changes only when the record
+is written. So the write that changes it renders it (`store_representations`, called by the write
+transaction before it commits), and every read serves the stored bytes: a cold page in any worker
+is one SELECT, with no schema work. The marshmallow schema stays the one definition of the shape;
+`representations_fingerprint` names that shape, and a database rendered with another one (an
+upgrade that changed a schema) is rendered again when it is opened (`refresh_representations`).
+"""
+
+import hashlib
+from collections import defaultdict
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+
+import orjson
+
+from api.catalog import SPECS
+from api.db import database
+from api.tables import DatasetState
+
+BATCH_SIZE = 1000
+
+
+@cache
+def _own_fields_schema(resource):
+    spec = SPECS[resource]
+    return type(spec.schema)(exclude=tuple(spec.relations))
+
+
+def render_rows(spec, rows):
+    """{id: JSON bytes} of full rows: their fields dumped by the schema, their owned links as stored.
+
+    Links ({id, role}) are JSON-ready as the join query returns them; dumping each through its nested
+    link schema would only walk every field of the related schema to copy two values. A test holds the
+    result equal to the full schema's dump.
+    """
+    owned = {name: relation for name, relation in spec.relations.items() if relation.owned}
+    ids = [row["id"] for row in rows]
+    grouped = {name: _by_record(relation.links(ids)) for name, relation in owned.items()} if ids else {}
+    schema = _own_fields_schema(spec.name)
+    rendered = {}
+    for row in rows:
+        record = schema.dump(row)
+        for name in owned:
+            record[name] = grouped[name].get(row["id"], [])
+        rendered[row["id"]] = orjson.dumps(record)
+    return rendered
+
+
+def _by_record(links):
+    grouped = defaultdict(list)
+    for link in links:
+        grouped[link.pop("local_id")].append(link)
+    return grouped
+
+
+def store_representations(resource, ids):
+    """Render these records of `resource` from their stored rows and keep the JSON with each row."""
+    spec = SPECS[resource]
+    model = spec.model
+    ids = list(dict.fromkeys(ids))
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
+        rows = list(model.select().where(model.id.in_(batch)).dicts())
+        rendered = [(encoded.decode(), record_id) for record_id, encoded in render_rows(spec, rows).items()]
+        table, placeholder = model._meta.table_name, database.param
+        cursor = database.cursor()
+        cursor.executemany(f'UPDATE "{table}" SET representation = {placeholder} WHERE id = {placeholder}', rendered)
+
+
+def representations_fingerprint():
+    """What the stored JSON was rendered with: the package version and each schema's fields and relations."""
+    try:
+        package = version("eventledger")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        package = "source"
+    shape = [
+        (
+            resource,
+            sorted((field_name, type(field).__name__) for field_name, field in spec.schema.fields.items()),
+            sorted(
+                (relation_name, relation.owned, relation.attributes)
+                for relation_name, relation in spec.relations.items()
+            ),
+        )
+        for resource, spec in SPECS.items()
+    ]
+    return hashlib.sha256(orjson.dumps([package, shape])).hexdigest()[:16]
+
+
+def refresh_representations():
+    """Render what a database lacks: every record when its stored JSON has another shape, else the rows
+    written without one (by an older version, or by a tool that wrote the tables directly)."""
+    fingerprint = representations_fingerprint()
+    current = DatasetState.select(DatasetState.representations).where(DatasetState.id == 1).scalar()
+    for name, spec in SPECS.items():
+        model = spec.model
+        query = model.select(model.id)
+        if current == fingerprint:
+            query = query.where(model.representation.is_null())
+        store_representations(name, [row_id for (row_id,) in query.tuples()])
+    if current != fingerprint:
+        DatasetState.update(representations=fingerprint).where(DatasetState.id == 1).execute()
