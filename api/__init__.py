@@ -12,6 +12,7 @@ from api import commands, db, errors, ratelimit
 from api.catalog import SPECS
 from api.config import LICENSE, Config
 from api.errors import PROBLEM_MEDIA_TYPE
+from api.reading.counts import CountCache
 from api.reading.pagination import CursorCodec
 from api.reading.render import RecordRenderer
 from api.routes import meta, package, timeline
@@ -67,6 +68,7 @@ def new_caches(config):
     """The app's caches of rendered records and finished responses, empty."""
     return {
         "eventledger.renderer": RecordRenderer(SPECS),
+        "eventledger.counts": CountCache(SPECS, config["COUNT_CACHE_SIZE"]),
         "eventledger.responses": ResponseCache(config["RESPONSE_CACHE_SIZE"]),
     }
 

@@ -21,6 +21,7 @@ class Config:
     POLL_INTERVAL = int(os.environ.get("POLL_INTERVAL", "60"))
     FEED_CACHE_CONTROL = os.environ.get("FEED_CACHE_CONTROL", "public, no-cache")
     RESPONSE_CACHE_SIZE = int(os.environ.get("RESPONSE_CACHE_SIZE", "2048"))
+    COUNT_CACHE_SIZE = int(os.environ.get("COUNT_CACHE_SIZE", "4096"))
 
     # Rate limits (api/ratelimit.py), as `<requests>/<seconds>` (a unit may follow: 600/1m, 10000/1d).
     # Unset, RATE_LIMIT_ENABLED means on, except under TESTING; "0" turns limiting off.

@@ -170,6 +170,8 @@ class DatasetState(BaseModel):
     changed_at = DateTimeField(default=utc_now)
     # The fingerprint of the schemas the records' stored JSON was rendered with.
     representations = CharField(null=True)
+    # {resource: the revision of its last change}: what a count of one resource's records depends on.
+    resource_revisions = TextField(default="{}")
 
 
 class Change(BaseModel):
@@ -303,5 +305,17 @@ def dataset_version(revision):
     return f"r{revision}"
 
 
-def bump_dataset_revision():
-    DatasetState.update(revision=DatasetState.revision + 1, changed_at=utc_now()).where(DatasetState.id == 1).execute()
+def dataset_state():
+    """(revision, {resource: revision of its last change}) in one lookup of the one row."""
+    table = DatasetState._meta.table_name
+    row = database.execute_sql(f"SELECT revision, resource_revisions FROM {table} WHERE id = 1").fetchone()
+    return (row[0], orjson.loads(row[1] or "{}")) if row else (0, {})
+
+
+def bump_dataset_revision(resources=()):
+    """The next revision, inside the write transaction (its lock held): `resources` are those it changed."""
+    revision, resource_revisions = dataset_state()
+    resource_revisions.update(dict.fromkeys(resources, revision + 1))
+    DatasetState.update(
+        revision=revision + 1, changed_at=utc_now(), resource_revisions=orjson.dumps(resource_revisions).decode()
+    ).where(DatasetState.id == 1).execute()

@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from api.errors import BadParameter
 from api.reading.render import select_fields
-from api.tables import dataset_revision, dataset_version
+from api.tables import dataset_state, dataset_version
 from api.writing.checks import flatten_messages
 from api.writing.editing import InvalidRecord, field_errors
 from schemas.envelopes import ProblemSchema
@@ -32,8 +32,17 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 def current_revision():
     """The dataset revision this request reads: looked up once, then shared by the view and its headers."""
     if "dataset_revision" not in g:
-        g.dataset_revision = dataset_revision()
+        g.dataset_revision, g.resource_revisions = dataset_state()
     return g.dataset_revision
+
+
+def count_matches(query):
+    """The exact count of a list's matches, kept while the resources it reads do not change."""
+    current_revision()
+    resource_revisions = g.get("resource_revisions")
+    if resource_revisions is None:  # the revision was set by a write; its request reads no list
+        return query.count()
+    return current_app.extensions["eventledger.counts"].count(query, resource_revisions)
 
 
 def add_dataset_version(response):

@@ -411,7 +411,7 @@ def test_queries_do_not_grow_with_the_records(tricky, client, load, count_querie
 
 def test_a_revision_change_before_the_stream_begins_aborts_it(seeded, client, monkeypatch):
     # The headers were made for revision 0; the snapshot finds 1: no byte of 1 goes out under 0's name.
-    monkeypatch.setattr(web, "dataset_revision", lambda: 0)
+    monkeypatch.setattr(web, "dataset_state", lambda: (0, {}))
     with pytest.raises(DatasetChanged):
         client.get(ZIP_URL).get_data()
 
@@ -419,7 +419,7 @@ def test_a_revision_change_before_the_stream_begins_aborts_it(seeded, client, mo
 def test_a_descriptor_names_the_revision_it_was_read_from(seeded, client, monkeypatch):
     # The revision was looked up (for the ETag of the request) before a write; the snapshot comes after it.
     actual = revision_now()
-    monkeypatch.setattr(web, "dataset_revision", lambda: actual - 1)
+    monkeypatch.setattr(web, "dataset_state", lambda: (actual - 1, {}))
     response = client.get(DESCRIPTOR_URL)
     assert response.get_json()["version"] == f"r{actual}" == response.headers["Dataset-Version"]
     assert response.headers["ETag"].startswith(f'"r{actual}-')

@@ -417,6 +417,7 @@ def test_writes_take_a_bounded_number_of_queries(seeded, client, key, count_quer
     body = shipped("claims", id="counted-claim")
     assert client.post(f"{API}/claims", json=body, headers=auth(key)).status_code == 201
     post_queries = count_queries.count
-    # A constant: one query per table touched, whatever the number of links (about 27 of each today).
-    assert patch_queries <= 32, "\n".join(count_queries.queries)
-    assert post_queries <= 32
+    # A constant: one query per table touched, whatever the number of links (about 30 of each today, the
+    # record's stored JSON rendered again included).
+    assert patch_queries <= 35, "\n".join(count_queries.queries)
+    assert post_queries <= 35

@@ -56,17 +56,19 @@ def _by_record(links):
 
 
 def store_representations(resource, ids):
-    """Render these records of `resource` from their stored rows and keep the JSON with each row."""
+    """Render these records of `resource` from their stored rows and keep the JSON with each row.
+
+    Inside the caller's transaction, or in one transaction per batch.
+    """
     spec = SPECS[resource]
     model = spec.model
     ids = list(dict.fromkeys(ids))
+    update = f'UPDATE "{model._meta.table_name}" SET representation = {database.param} WHERE id = {database.param}'
     for start in range(0, len(ids), BATCH_SIZE):
-        batch = ids[start : start + BATCH_SIZE]
-        rows = list(model.select().where(model.id.in_(batch)).dicts())
-        rendered = [(encoded.decode(), record_id) for record_id, encoded in render_rows(spec, rows).items()]
-        table, placeholder = model._meta.table_name, database.param
-        cursor = database.cursor()
-        cursor.executemany(f'UPDATE "{table}" SET representation = {placeholder} WHERE id = {placeholder}', rendered)
+        with database.atomic():
+            rows = list(model.select().where(model.id.in_(ids[start : start + BATCH_SIZE])).dicts())
+            rendered = [(encoded.decode(), record_id) for record_id, encoded in render_rows(spec, rows).items()]
+            database.cursor().executemany(update, rendered)
 
 
 def representations_fingerprint():

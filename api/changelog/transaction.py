@@ -118,4 +118,4 @@ def _finish(writes):
     """Before the commit: each record created or changed gets its stored JSON, and the revision moves."""
     if writes.changes:
         writes.render()
-        bump_dataset_revision()
+        bump_dataset_revision({change.resource for change in writes.changes})

@@ -72,16 +72,13 @@ class Listing:
     def cursor_for(self, row):
         return self.codec.encode(self.signature, cursor_values(self.order, row))
 
-    def count(self):
-        """How many records match, whatever page is asked."""
-        return self.matches.count()
-
-    def page(self, limit):
-        """A COUNT of all matches and a keyset SELECT of limit + 1 rows."""
+    def page(self, limit, count=None):
+        """A keyset SELECT of limit + 1 rows, and how many records match whatever page is asked: `count`
+        (api/reading/counts.py) keeps that number for every page of the same matches."""
         query = self.query.select(*self.columns()).order_by(*order_by(self.order)).limit(limit + 1)
         rows = list(query.dicts())
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
             next_cursor = self.cursor_for(rows[-1])
-        return Page(rows, self.count(), next_cursor)
+        return Page(rows, count(self.matches) if count else self.matches.count(), next_cursor)

@@ -36,6 +36,7 @@ from api.web import (
     ApiBlueprint,
     caching_headers,
     conditional_get,
+    count_matches,
     current_etag,
     current_revision,
     document_errors,
@@ -302,7 +303,7 @@ def list_response(spec, args, scope=None, parent=None):
     if export:
         return export_response(spec, args, export, revision, etag, scope)
     listing = Listing(spec, args, current_app.extensions["eventledger.cursors"], scope)
-    page = listing.page(args["limit"])
+    page = listing.page(args["limit"], count_matches)
     encoded = renderer().encoded(spec, page.rows)
     meta = {
         "count": page.count,
