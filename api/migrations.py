@@ -20,7 +20,7 @@ def create_tables():
 
 
 def _add_missing_columns():
-    """Columns added after a database was made (`revision`, `representation`), added in place."""
+    """Columns added after a database was made (`revision`, `resource_revisions`), added in place."""
     migrator = SchemaMigrator.from_database(database.obj)
     for model in (*RECORD_MODELS, DatasetState):
         present = {column.name for column in database.get_columns(model._meta.table_name)}

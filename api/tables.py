@@ -44,8 +44,6 @@ class Record(BaseModel):
     # The dataset revision of the record's last change: an If-Match naming a revision at least this
     # new was made after that change (api/writing/editing.py).
     revision = IntegerField(default=0)
-    # The record's public JSON at this version, rendered when it was written (api/catalog/representations.py).
-    representation = TextField(null=True)
 
 
 class Source(Record):
@@ -106,6 +104,22 @@ class Claim(Record):
     status_rationale = TextField()
     credibility = IntegerField(index=True)
     credibility_rationale = TextField()
+
+
+def stored_json_table(record_model):
+    """A record's public JSON at its current version, rendered when it was written
+    (api/catalog/representations.py), in a table of its own beside the record's: the record's rows stay
+    narrow for the scans of filters and counts, and a page joins the JSON of its rows alone."""
+    meta = type("Meta", (), {"table_name": f"{record_model._meta.table_name}_json"})
+    fields = {
+        "record": ForeignKeyField(record_model, primary_key=True, column_name="id", on_delete="CASCADE"),
+        "json": TextField(),
+        "Meta": meta,
+    }
+    return type(f"{record_model.__name__}Json", (BaseModel,), fields)
+
+
+STORED_JSON = {model: stored_json_table(model) for model in (Source, Actor, Event, Claim)}
 
 
 class EventActor(BaseModel):
@@ -291,7 +305,16 @@ CHANGE_KINDS = ("create", "update", "delete")
 RECORD_MODELS = (Source, Actor, Event, Claim)
 JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
 WEBHOOK_MODELS = (WebhookSubscription, WebhookDelivery, WebhookAttempt)
-ALL_MODELS = (*RECORD_MODELS, *JOIN_MODELS, DatasetState, Change, ApiKey, IdempotentRequest, *WEBHOOK_MODELS)
+ALL_MODELS = (
+    *RECORD_MODELS,
+    *STORED_JSON.values(),
+    *JOIN_MODELS,
+    DatasetState,
+    Change,
+    ApiKey,
+    IdempotentRequest,
+    *WEBHOOK_MODELS,
+)
 
 
 def dataset_revision():

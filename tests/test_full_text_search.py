@@ -15,7 +15,6 @@ from helpers import actor, assert_bad_parameter, get_ok, source
 from api.catalog import SPECS
 from api.db import database
 from api.migrations import create_tables
-from api.reading.pagination import order_by
 from api.reading.queries import Listing
 from api.reading.search import search_table_name
 from api.tables import Event, bump_dataset_revision
@@ -557,7 +556,7 @@ def page_query(app, q, cursor=None):
     """The SQL and parameters of the page `GET /events?q=...` runs, built by the same code."""
     args = {"q": q, "limit": 50} | ({"cursor": cursor} if cursor else {})
     walk = Listing(SPECS["events"], args, app.extensions["eventledger.cursors"])
-    return walk.query.select(*walk.columns()).order_by(*order_by(walk.order)).limit(51).sql()
+    return walk.page_query(50).sql()
 
 
 def test_the_search_index_answers_the_page_query(many):

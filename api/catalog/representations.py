@@ -1,4 +1,4 @@
-"""Each record's public JSON, rendered by its schema when the record is written and stored with it.
+"""Each record's public JSON, rendered by its schema when the record is written and stored beside it.
 
 A record's own representation (its fields and the links it owns) changes only when the record
 is written. So the write that changes it renders it (`store_representations`, called by the write
@@ -14,10 +14,11 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 import orjson
+from peewee import JOIN
 
 from api.catalog import SPECS
 from api.db import database
-from api.tables import DatasetState
+from api.tables import STORED_JSON, DatasetState
 
 BATCH_SIZE = 1000
 
@@ -56,19 +57,25 @@ def _by_record(links):
 
 
 def store_representations(resource, ids):
-    """Render these records of `resource` from their stored rows and keep the JSON with each row.
-
-    Inside the caller's transaction, or in one transaction per batch.
-    """
+    """Make the stored JSON of these records of `resource` what their rows say now: rendered again, or
+    gone with a deleted record. Inside the caller's transaction, or in one transaction per batch."""
     spec = SPECS[resource]
-    model = spec.model
+    model, stored = spec.model, STORED_JSON[spec.model]
     ids = list(dict.fromkeys(ids))
-    update = f'UPDATE "{model._meta.table_name}" SET representation = {database.param} WHERE id = {database.param}'
+    table, param = stored._meta.table_name, database.param
+    upsert = (
+        f'INSERT INTO "{table}" (id, json) VALUES ({param}, {param}) '
+        "ON CONFLICT (id) DO UPDATE SET json = excluded.json"
+    )
     for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
         with database.atomic():
-            rows = list(model.select().where(model.id.in_(ids[start : start + BATCH_SIZE])).dicts())
-            rendered = [(encoded.decode(), record_id) for record_id, encoded in render_rows(spec, rows).items()]
-            database.cursor().executemany(update, rendered)
+            rows = list(model.select().where(model.id.in_(batch)).dicts())
+            rendered = [(record_id, encoded.decode()) for record_id, encoded in render_rows(spec, rows).items()]
+            database.cursor().executemany(upsert, rendered)
+            gone = set(batch) - {row["id"] for row in rows}
+            if gone:
+                stored.delete().where(stored.record.in_(list(gone))).execute()
 
 
 def representations_fingerprint():
@@ -97,10 +104,10 @@ def refresh_representations():
     fingerprint = representations_fingerprint()
     current = DatasetState.select(DatasetState.representations).where(DatasetState.id == 1).scalar()
     for name, spec in SPECS.items():
-        model = spec.model
+        model, stored = spec.model, STORED_JSON[spec.model]
         query = model.select(model.id)
         if current == fingerprint:
-            query = query.where(model.representation.is_null())
+            query = query.join(stored, JOIN.LEFT_OUTER, on=(stored.record == model.id)).where(stored.record.is_null())
         store_representations(name, [row_id for (row_id,) in query.tuples()])
     if current != fingerprint:
         DatasetState.update(representations=fingerprint).where(DatasetState.id == 1).execute()

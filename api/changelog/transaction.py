@@ -74,12 +74,11 @@ class Writes:
         return self._revision
 
     def render(self):
-        """Store the JSON of each record created or changed since the last call: a read inside the
-        transaction (the write's response) then sees it as a GET after the commit will."""
+        """Store the JSON of each record created or changed since the last call (and drop a deleted
+        one's): a read inside the transaction (the write's response) sees it as a GET after the commit will."""
         written = defaultdict(list)
         for change in self.changes[self._rendered :]:
-            if change.kind != "delete":
-                written[change.resource].append(change.record_id)
+            written[change.resource].append(change.record_id)
         for resource, ids in written.items():
             store_representations(resource, ids)
         self._rendered = len(self.changes)

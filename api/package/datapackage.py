@@ -284,11 +284,10 @@ def _spec_of(model):
 def _record_table(spec):
     schema_fields = _flat_fields(spec.schema)
     partial_dates = {name for name, field in schema_fields.items() if isinstance(field, PartialDate)}
-    # The stored JSON is the record again, rendered: not a column of the data.
-    bookkeeping = [field.name for field in Record._meta.sorted_fields if field.name not in ("id", "representation")]
+    bookkeeping = [field.name for field in Record._meta.sorted_fields if field.name != "id"]
     model_fields = spec.model._meta.sorted_fields
     # id, then what the record says, then when it changed.
-    ordered = [spec.model.id, *(f for f in model_fields if f.name not in ("id", "representation", *bookkeeping))]
+    ordered = [spec.model.id, *(f for f in model_fields if f.name not in ("id", *bookkeeping))]
     ordered += [spec.model._meta.fields[name] for name in bookkeeping]
     columns, foreign_keys = [], []
     for model_field in ordered:

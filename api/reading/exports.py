@@ -23,7 +23,7 @@ from api.errors import BadParameter
 from api.reading.facets import list_facets
 from api.reading.pagination import order_by
 from api.reading.queries import Listing
-from api.reading.render import representation_columns, select_fields
+from api.reading.render import select_fields, with_stored_json
 from api.reading.search import add_matches
 from api.reading.tabular import CsvLines
 from api.tables import dataset_revision, dataset_version
@@ -234,7 +234,7 @@ class Export:
         psycopg2 otherwise fills with the whole result before the first row.
         """
         walk = self.walk
-        query = walk.query.select(*self._columns()).order_by(*order_by(walk.order))
+        query = with_stored_json(walk.query, self.spec.model, *self._columns()).order_by(*order_by(walk.order))
         if self.cap is not None:
             query = query.limit(self.cap)
         if isinstance(database.obj, PostgresqlDatabase):
@@ -245,12 +245,12 @@ class Export:
             yield batch
 
     def _columns(self):
-        """The stored JSON, the sort keys, and a GeoJSON feature's coordinates."""
+        """Besides the stored JSON: the sort keys, and a GeoJSON feature's coordinates."""
         model = self.spec.model
-        columns = [*representation_columns(model), *(key.field for key, _ in self.walk.order)]
+        columns = [key.field for key, _ in self.walk.order]
         if self.export.name == "geojson":
             columns += [model.latitude, model.longitude]
-        return list(dict.fromkeys(columns))
+        return columns
 
     def _record_batches(self, relations=(), matches=True, as_dicts=False):
         """Batches of (rows, [(record dict or None, its JSON bytes or None when the dict was changed)]).

@@ -17,7 +17,7 @@ from api.reading.pagination import (
     parse_sort,
     sort_signature,
 )
-from api.reading.render import representation_columns
+from api.reading.render import with_stored_json
 from api.reading.search import sort_choices, text_search
 
 
@@ -61,10 +61,6 @@ class Listing:
         if args.get("cursor"):
             self.query = self.after(codec.decode(args["cursor"], self.signature, len(self.order)))
 
-    def columns(self):
-        """The narrow select of a page: the id, the stored JSON and the sort keys."""
-        return list(dict.fromkeys([*representation_columns(self.spec.model), *(key.field for key, _ in self.order)]))
-
     def after(self, values):
         """The rows strictly after the row whose sort-key values are `values`."""
         return self.matches.where(keyset_condition(self.order, values))
@@ -72,11 +68,16 @@ class Listing:
     def cursor_for(self, row):
         return self.codec.encode(self.signature, cursor_values(self.order, row))
 
+    def page_query(self, limit):
+        """The keyset SELECT of a page: the stored JSON and sort keys of limit + 1 rows after the cursor."""
+        sort_columns = [key.field for key, _ in self.order]
+        query = with_stored_json(self.query, self.spec.model, *sort_columns)
+        return query.order_by(*order_by(self.order)).limit(limit + 1)
+
     def page(self, limit, count=None):
-        """A keyset SELECT of limit + 1 rows, and how many records match whatever page is asked: `count`
+        """A page's rows, and how many records match whatever page is asked: `count`
         (api/reading/counts.py) keeps that number for every page of the same matches."""
-        query = self.query.select(*self.columns()).order_by(*order_by(self.order)).limit(limit + 1)
-        rows = list(query.dicts())
+        rows = list(self.page_query(limit).dicts())
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]

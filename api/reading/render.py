@@ -9,13 +9,17 @@ them, and a relation's summaries are read from their columns in one query.
 from collections import defaultdict
 
 import orjson
+from peewee import JOIN
 
 from api.catalog.representations import render_rows
+from api.tables import STORED_JSON
 
 
-def representation_columns(model):
-    """What a list query selects for the renderer: the id and the stored JSON."""
-    return (model.id, model.representation)
+def with_stored_json(query, model, *columns):
+    """`query` selecting the id, the stored JSON (as `representation`) and `columns` of its `model` rows."""
+    stored = STORED_JSON[model]
+    selected = dict.fromkeys([model.id, stored.json.alias("representation"), *columns])
+    return query.select(*selected).join(stored, JOIN.LEFT_OUTER, on=(stored.record == model.id))
 
 
 class RecordRenderer:
@@ -24,7 +28,7 @@ class RecordRenderer:
         self._summary_schemas = {name: type(spec.schema)(only=spec.summary_fields) for name, spec in specs.items()}
 
     def encoded(self, spec, rows):
-        """The JSON bytes of each row's record, from its `representation_columns`.
+        """The JSON bytes of each row's record, from a query made `with_stored_json`.
 
         A row without stored JSON (written by a tool outside the API, before the app rendered it at
         start) is rendered here from its full row, and not kept.
@@ -66,7 +70,7 @@ class RecordRenderer:
         if not ids:
             return {}
         model = target.model
-        rows = list(model.select(*representation_columns(model)).where(model.id.in_(list(ids))).dicts())
+        rows = list(with_stored_json(model.select(), model).where(model.id.in_(list(ids))).dicts())
         return {record["id"]: record for record in self.records(target, rows)}
 
     def _summaries(self, target, ids):

@@ -18,7 +18,7 @@ from api.errors import RecordNotFound
 from api.reading.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.reading.facets import list_facets
 from api.reading.queries import Listing
-from api.reading.render import select_fields
+from api.reading.render import select_fields, with_stored_json
 from api.reading.search import add_matches
 from api.tables import dataset_revision, dataset_version
 from api.web import (
@@ -357,7 +357,7 @@ def _record_exists(spec, record_id, args):
 
 @conditional_get(exists=_record_exists)
 def detail_response(spec, record_id, args):
-    row = spec.model.select().where(spec.model.id == record_id).dicts().first() if is_slug(record_id) else None
+    row = _detail_row(spec, record_id) if is_slug(record_id) else None
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
     headers = {**caching_headers(current_etag()), "Last-Modified": last_modified(row)}
@@ -367,12 +367,18 @@ def detail_response(spec, record_id, args):
 # --- Writes --------------------------------------------------------------------------
 
 
+def _detail_row(spec, record_id):
+    """The record's stored JSON and `updated_at` (its Last-Modified), or None."""
+    model = spec.model
+    return with_stored_json(model.select(), model, model.updated_at).where(model.id == record_id).dicts().first()
+
+
 def written_response(spec, record_id, writes, status):
     """The record as GET renders it, read inside the write's transaction, with the ETag that GET will carry."""
     revision = writes.revision if writes.changes else dataset_revision()
     g.dataset_revision = revision
     writes.render()
-    row = spec.model.select().where(spec.model.id == record_id).dicts().first()
+    row = _detail_row(spec, record_id)
     path = url_for(f"{spec.name}.Item", record_id=record_id)
     headers = {
         "ETag": path_etag(revision, path + "?"),
