@@ -48,6 +48,29 @@ def open_database(url):
     raise ValueError(f"DATABASE_URL: unsupported scheme '{scheme}' (use sqlite:/// or postgresql://)")
 
 
+# SQL text by (database class, shape): see `select_by_shape`.
+_STATEMENTS = {}
+
+
+def select_by_shape(shape, build, params):
+    """The rows, as dicts of raw column values, of a SELECT whose SQL depends only on `shape`.
+
+    Building a statement with peewee costs more than running a small one on SQLite, so the hot
+    statements of a fixed shape (an IN list of a given length) are built once per database kind and
+    then only executed. `build()` makes the query; its parameters must be `params`, in that order.
+    """
+    key = (type(database.obj), shape)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        sql, built = build().sql()
+        if list(built) != list(params):
+            raise ValueError(f"the statement of shape {shape!r} takes other parameters than those given")
+        _STATEMENTS[key] = sql
+    cursor = database.execute_sql(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def bind_database(url):
     database.initialize(open_database(url))
     return database

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from peewee import SQL, DateTimeField, fn
 
+from api.db import select_by_shape
 from schemas.query import (
     ListQueryArgs,
     detail_args,
@@ -76,14 +77,17 @@ class Relation:
 
     def links(self, local_ids):
         """Join rows for these records, in curated order: one query whatever the number of ids."""
-        columns = [self.local_key.alias("local_id"), self.remote_key.alias("id")]
-        columns += [getattr(self.join_model, name) for name in self.attributes]
-        query = (
-            self.join_model.select(*columns)
-            .where(self.local_key.in_(list(local_ids)))
-            .order_by(self.local_key, self.join_model.position, self.join_model.id)
-        )
-        return list(query.dicts())
+        local_ids = list(local_ids)
+        if not local_ids:
+            return []
+
+        def build():
+            columns = [self.local_key.alias("local_id"), self.remote_key.alias("id")]
+            columns += [getattr(self.join_model, name) for name in self.attributes]
+            query = self.join_model.select(*columns).where(self.local_key.in_(local_ids))
+            return query.order_by(self.local_key, self.join_model.position, self.join_model.id)
+
+        return select_by_shape(("links", self.join_model, self.local_key.name, len(local_ids)), build, local_ids)
 
     def matching(self, remote_ids=None, attribute=None, attribute_values=None):
         """Subquery of local ids related to any of `remote_ids` (optionally with an attribute in values)."""

@@ -12,6 +12,7 @@ import orjson
 from peewee import JOIN
 
 from api.catalog.representations import render_rows
+from api.db import select_by_shape
 from api.tables import STORED_JSON
 
 
@@ -69,19 +70,26 @@ class RecordRenderer:
     def _full_records(self, target, ids):
         if not ids:
             return {}
-        model = target.model
-        rows = list(with_stored_json(model.select(), model).where(model.id.in_(list(ids))).dicts())
+        model, ids = target.model, list(ids)
+
+        def build():
+            return with_stored_json(model.select(), model).where(model.id.in_(ids))
+
+        rows = select_by_shape(("records", model, len(ids)), build, ids)
         return {record["id"]: record for record in self.records(target, rows)}
 
     def _summaries(self, target, ids):
         """Summary fields straight from their columns: no full record is read to pick four values."""
         if not ids:
             return {}
-        model = target.model
-        columns = [getattr(model, name) for name in target.summary_fields]
+        model, ids = target.model, list(ids)
+
+        def build():
+            return model.select(*(getattr(model, name) for name in target.summary_fields)).where(model.id.in_(ids))
+
         schema = self._summary_schemas[target.name]
         summaries = {}
-        for row in model.select(*columns).where(model.id.in_(list(ids))).dicts():
+        for row in select_by_shape(("summaries", model, len(ids)), build, ids):
             dumped = schema.dump(row)
             summaries[row["id"]] = {name: dumped.get(name) for name in target.summary_fields}
         return summaries

@@ -14,6 +14,7 @@ from flask.views import MethodView
 from api.auth import require_scope
 from api.changelog.history import history_page
 from api.changelog.transaction import write_transaction
+from api.db import select_by_shape
 from api.errors import RecordNotFound
 from api.reading.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.reading.facets import list_facets
@@ -370,7 +371,14 @@ def detail_response(spec, record_id, args):
 def _detail_row(spec, record_id):
     """The record's stored JSON and `updated_at` (its Last-Modified), or None."""
     model = spec.model
-    return with_stored_json(model.select(), model, model.updated_at).where(model.id == record_id).dicts().first()
+
+    def build():
+        return with_stored_json(model.select(), model, model.updated_at).where(model.id == record_id)
+
+    rows = select_by_shape(("detail", model), build, [record_id])
+    if not rows:
+        return None
+    return {**rows[0], "updated_at": model.updated_at.python_value(rows[0]["updated_at"])}
 
 
 def written_response(spec, record_id, writes, status):
