@@ -36,13 +36,19 @@ def current_revision():
     return g.dataset_revision
 
 
+# Query parameters that page or shape a list without choosing its records: the rest name its matches.
+NOT_MATCHING = frozenset(("cursor", "limit", "sort", "fields", "include", "facets", "format", "bom"))
+
+
 def count_matches(query):
     """The exact count of a list's matches, kept while the resources it reads do not change."""
     current_revision()
     resource_revisions = g.get("resource_revisions")
     if resource_revisions is None:  # the revision was set by a write; its request reads no list
         return query.count()
-    return current_app.extensions["eventledger.counts"].count(query, resource_revisions)
+    matching = sorted((name, value) for name, value in request.args.items(multi=True) if name not in NOT_MATCHING)
+    key = (request.path, tuple(matching))
+    return current_app.extensions["eventledger.counts"].count(key, query, resource_revisions)
 
 
 def add_dataset_version(response):

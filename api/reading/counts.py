@@ -2,9 +2,9 @@
 
 `meta.count` is exact on every page, and a COUNT of every match grows with the data (tens of
 milliseconds at a million events, every match ranked for a search). A count depends only on the
-query and on the tables it reads, so it is kept per (query, revision of the last change of each
-resource whose tables the query reads): every page and cursor of one filter shares it, and a write
-to one resource keeps the counts of the others.
+query and on the tables it reads, so it is kept per query (the list and the parameters that choose
+its records) with the revision of the last change of each resource whose tables the query reads:
+every page and cursor of one filter shares it, and a write to one resource keeps the counts of the others.
 """
 
 import threading
@@ -34,23 +34,31 @@ class CountCache:
         self._entries = OrderedDict()
         self._lock = threading.Lock()
 
-    def count(self, query, resource_revisions):
-        """The number of rows `query` matches; `resource_revisions` as `api.tables.dataset_state` reads them."""
-        # The matches' SQL is made once, narrow: it is the key, and the statement that counts.
+    def count(self, key, query, resource_revisions):
+        """The number of rows `query` matches.
+
+        `key` names the matches (the list's path and the parameters that choose its records), so a
+        kept count is found without building any SQL; `resource_revisions` are as
+        `api.tables.dataset_state` reads them, and a count is kept with those of the resources it read.
+        """
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+        if entry is not None:
+            read, count = entry
+            if all(resource_revisions.get(resource, 0) == revision for resource, revision in read):
+                return count
+        # The matches' SQL is made once, narrow: the statement that counts, and what says which tables it reads.
         sql, params = query.select(SQL("1")).sql()
         read = tuple(
             (resource, resource_revisions.get(resource, 0))
             for resource, tables in self._tables.items()
             if any(table in sql for table in tables)
         )
-        key = (read, sql, tuple(params))
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
         count = database.execute_sql(f"SELECT COUNT(*) FROM ({sql}) AS matches", params).fetchone()[0]
         with self._lock:
-            self._entries[key] = count
+            self._entries[key] = (read, count)
             while len(self._entries) > self.max_size:
                 self._entries.popitem(last=False)
         return count
