@@ -89,7 +89,9 @@ class Event(Record):
     longitude = FloatField(null=True)
 
     class Meta:
-        indexes = ((("date_start", "date_end"), False),)
+        # (id, dates): the events of a related list or a link filter are checked against a date window
+        # in the index alone, without reading their rows.
+        indexes = ((("date_start", "date_end"), False), (("id", "date_start", "date_end"), False))
 
 
 # Expression indexes matching the date sort (undated events last either way), so a page of
@@ -122,6 +124,8 @@ def stored_json_table(record_model):
 STORED_JSON = {model: stored_json_table(model) for model in (Source, Actor, Event, Claim)}
 
 
+# Each join table is indexed from both sides: (owner, related) for a record's links, (related, owner) so
+# that "records linked to X" (a filter, a related list) is read from the index alone.
 class EventActor(BaseModel):
     event = ForeignKeyField(Event, on_delete="CASCADE")
     actor = ForeignKeyField(Actor, on_delete="RESTRICT", index=True)
@@ -129,7 +133,7 @@ class EventActor(BaseModel):
     position = IntegerField()
 
     class Meta:
-        indexes = ((("event", "actor", "role"), True), (("actor", "role"), False))
+        indexes = ((("event", "actor", "role"), True), (("actor", "role"), False), (("actor", "event"), False))
 
 
 class EventSource(BaseModel):
@@ -139,7 +143,7 @@ class EventSource(BaseModel):
     position = IntegerField()
 
     class Meta:
-        indexes = ((("event", "source", "position"), True),)
+        indexes = ((("event", "source", "position"), True), (("source", "event"), False))
 
 
 class ClaimActor(BaseModel):
@@ -149,7 +153,7 @@ class ClaimActor(BaseModel):
     position = IntegerField()
 
     class Meta:
-        indexes = ((("claim", "actor", "stance"), True), (("actor", "stance"), False))
+        indexes = ((("claim", "actor", "stance"), True), (("actor", "stance"), False), (("actor", "claim"), False))
 
 
 class ClaimEvent(BaseModel):
@@ -158,7 +162,7 @@ class ClaimEvent(BaseModel):
     position = IntegerField()
 
     class Meta:
-        indexes = ((("claim", "event"), True),)
+        indexes = ((("claim", "event"), True), (("event", "claim"), False))
 
 
 class ClaimSource(BaseModel):
@@ -169,7 +173,7 @@ class ClaimSource(BaseModel):
     position = IntegerField()
 
     class Meta:
-        indexes = ((("claim", "source", "position"), True),)
+        indexes = ((("claim", "source", "position"), True), (("source", "claim"), False))
 
 
 class DatasetState(BaseModel):

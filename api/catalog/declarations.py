@@ -31,11 +31,13 @@ class SortKey:
     null_low: object = None
     null_high: object = None
 
-    def expression(self, descending):
+    def expression(self, descending, column=None):
+        """The ORDER BY term of the field, or of `column`, the field as a subquery selected it."""
+        column = self.field if column is None else column
         if self.null_low is None:
-            return self.field
+            return column
         # The stand-in is a literal, not a bound parameter, so the expression can match an index.
-        return fn.COALESCE(self.field, SQL(f"'{self.null_low if descending else self.null_high}'"))
+        return fn.COALESCE(column, SQL(f"'{self.null_low if descending else self.null_high}'"))
 
     def value(self, row, descending):
         value = row[self.field.name]

@@ -105,8 +105,13 @@ def keyset_condition(order, values):
     return bound & condition
 
 
-def order_by(order):
-    return [key.expression(desc).desc() if desc else key.expression(desc).asc() for key, desc in order]
+def order_by(order, columns=None):
+    """ORDER BY terms of `order`; `columns` maps each key's field name to the column a subquery selected it as."""
+    terms = []
+    for key, descending in order:
+        expression = key.expression(descending, columns[key.field.name] if columns else None)
+        terms.append(expression.desc() if descending else expression.asc())
+    return terms
 
 
 def cursor_values(order, row):

@@ -8,7 +8,10 @@ export, the facets (api/reading/facets.py) and the search's matches (api/reading
 from dataclasses import dataclass
 from datetime import UTC
 
+from peewee import JOIN, Field, Select
+
 from api.catalog.declarations import ResourceSpec
+from api.db import database
 from api.reading.pagination import (
     CursorCodec,
     cursor_values,
@@ -17,8 +20,8 @@ from api.reading.pagination import (
     parse_sort,
     sort_signature,
 )
-from api.reading.render import with_stored_json
 from api.reading.search import sort_choices, text_search
+from api.tables import STORED_JSON
 
 
 def filtered(spec, args, search=None):
@@ -69,15 +72,28 @@ class Listing:
         return self.codec.encode(self.signature, cursor_values(self.order, row))
 
     def page_query(self, limit):
-        """The keyset SELECT of a page: the stored JSON and sort keys of limit + 1 rows after the cursor."""
-        sort_columns = [key.field for key, _ in self.order]
-        query = with_stored_json(self.query, self.spec.model, *sort_columns)
-        return query.order_by(*order_by(self.order)).limit(limit + 1)
+        """The keyset SELECT of a page: the stored JSON and sort keys of limit + 1 rows after the cursor.
+
+        The rows are chosen and ordered first, by their ids and sort keys alone (which an index often
+        covers), and only the page's rows join their JSON: a sort of many matches never carries it.
+        """
+        model = self.spec.model
+        fields = list(dict.fromkeys([model.id, *(key.field for key, _ in self.order)]))
+        page = self.query.select(*fields).order_by(*order_by(self.order)).limit(limit + 1).alias("page")
+        columns = {field.name: page.c[field.name] for field in fields}
+        stored = STORED_JSON[model]
+        selected = [columns["id"], stored.json.alias("representation"), *(columns[f.name] for f in fields[1:])]
+        query = Select([page], selected).join(stored, JOIN.LEFT_OUTER, on=(stored.record == columns["id"]))
+        return query.order_by(*order_by(self.order, columns)).bind(database)
 
     def page(self, limit, count=None):
         """A page's rows, and how many records match whatever page is asked: `count`
         (api/reading/counts.py) keeps that number for every page of the same matches."""
         rows = list(self.page_query(limit).dicts())
+        for key, _ in self.order:  # a subquery's columns come as the database returns them
+            if isinstance(key.field, Field):
+                for row in rows:
+                    row[key.field.name] = key.field.python_value(row[key.field.name])
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]

@@ -79,8 +79,8 @@ class RelevanceKey(SortKey):
     comparisons and ORDER BY need the expression itself, which PostgreSQL cannot refer to by alias.
     """
 
-    def expression(self, descending):
-        return self.field.unalias()
+    def expression(self, descending, column=None):
+        return self.field.unalias() if column is None else column
 
 
 class Fts5Search:
