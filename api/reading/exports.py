@@ -9,6 +9,7 @@ changed while an export streams are neither missed nor repeated.
 
 import ctypes
 import ctypes.util
+from collections import defaultdict
 from dataclasses import dataclass
 from itertools import islice
 
@@ -209,6 +210,8 @@ class Export:
         self.cap = cap
         self.self_url = self_url
         self.walk = Listing(spec, args, codec, scope)
+        # The related records read so far, by (relation, whole or summary): each is read once per export.
+        self._known = defaultdict(dict)
         if export.name == "geojson":
             model = spec.model
             self.walk.query = self.walk.query.where(model.latitude.is_null(False) & model.longitude.is_null(False))
@@ -269,9 +272,13 @@ class Export:
                 continue
             records = [orjson.loads(item) for item in encoded]
             for relation_name in included:
-                self.renderer.embed(self.spec, records, relation_name, full=True)
+                self.renderer.embed(
+                    self.spec, records, relation_name, full=True, known=self._known[relation_name, True]
+                )
             for relation_name in relations:
-                self.renderer.embed(self.spec, records, relation_name, full=False)
+                self.renderer.embed(
+                    self.spec, records, relation_name, full=False, known=self._known[relation_name, False]
+                )
             if wanted:
                 records = [select_fields(record, wanted | set(included)) for record in records]
             if matches:

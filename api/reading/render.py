@@ -45,12 +45,13 @@ class RecordRenderer:
         """Each row's record as a dict, to be changed (embedded relations, selected fields, search matches)."""
         return [orjson.loads(encoded) for encoded in self.encoded(spec, rows)]
 
-    def embed(self, spec, records, relation_name, full):
+    def embed(self, spec, records, relation_name, full, known=None):
         """Set `relation_name` on each record to its links, each merged with the related record.
 
         `full` embeds the whole related record (for `include`); otherwise its summary fields. An owned
         relation's links are in the records already; another is read in one query, and the related
-        records in one more, whatever the number of records.
+        records in one more, whatever the number of records. `known` ({id: related record}, filled as
+        it goes) lets a walk of many batches (an export) read each related record once.
         """
         relation = spec.relations[relation_name]
         target = self.specs[relation.target]
@@ -59,7 +60,9 @@ class RecordRenderer:
         else:
             links = relation.links(record["id"] for record in records)
         target_ids = {link["id"] for link in links}
-        related = self._full_records(target, target_ids) if full else self._summaries(target, target_ids)
+        related = {} if known is None else known
+        missing = target_ids.difference(related)
+        related.update(self._full_records(target, missing) if full else self._summaries(target, missing))
         by_record = defaultdict(list)
         for link in links:
             attributes = {key: value for key, value in link.items() if key != "local_id"}

@@ -15,6 +15,8 @@ LIST_SEPARATOR = "; "
 
 def safe_cell(value):
     """One value as a CSV cell: None is empty, booleans are true/false, risky text is neutralised."""
+    if type(value) is str:  # most cells: checked first
+        return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
     if value is None:
         return ""
     if isinstance(value, bool):
