@@ -210,7 +210,7 @@ class Export:
         self.cap = cap
         self.self_url = self_url
         self.walk = Listing(spec, args, codec, scope)
-        # The related records read so far, by (relation, whole or summary): each is read once per export.
+        # The related records read so far (whole for `include`, else summaries): each is read once per export.
         self._known = defaultdict(dict)
         if export.name == "geojson":
             model = spec.model
@@ -272,13 +272,11 @@ class Export:
                 continue
             records = [orjson.loads(item) for item in encoded]
             for relation_name in included:
-                self.renderer.embed(
-                    self.spec, records, relation_name, full=True, known=self._known[relation_name, True]
-                )
+                known = self._known["include", relation_name]
+                self.renderer.embed(self.spec, records, relation_name, full=True, known=known)
             for relation_name in relations:
-                self.renderer.embed(
-                    self.spec, records, relation_name, full=False, known=self._known[relation_name, False]
-                )
+                label = SPECS[self.spec.relations[relation_name].target].summary_fields[1]
+                self.renderer.label_links(self.spec, records, relation_name, label, self._known[relation_name])
             if wanted:
                 records = [select_fields(record, wanted | set(included)) for record in records]
             if matches:

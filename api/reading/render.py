@@ -70,6 +70,22 @@ class RecordRenderer:
         for record in records:
             record[relation_name] = by_record.get(record["id"], [])
 
+    def label_links(self, spec, records, relation_name, label, known):
+        """Set on each link, in place, the `label` of its related record (a summary field): what a CSV
+        flattens. `known` ({id: summary}, filled as it goes) reads each related record once per walk."""
+        relation = spec.relations[relation_name]
+        if not relation.owned:
+            grouped = defaultdict(list)
+            for link in relation.links(record["id"] for record in records):
+                grouped[link.pop("local_id")].append(link)
+            for record in records:
+                record[relation_name] = grouped.get(record["id"], [])
+        links = [link for record in records for link in record[relation_name]]
+        missing = {link["id"] for link in links}.difference(known)
+        known.update(self._summaries(self.specs[relation.target], missing))
+        for link in links:
+            link[label] = known.get(link["id"], {}).get(label)
+
     def _full_records(self, target, ids):
         if not ids:
             return {}
