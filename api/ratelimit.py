@@ -27,13 +27,15 @@ import ipaddress
 import logging
 import math
 import re
+import threading
 import time
 import zlib
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from flask import current_app, g, request
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from api.auth import InvalidKey, authenticate
@@ -114,6 +116,10 @@ class RateLimiter:
                 socket_connect_timeout=STORAGE_TIMEOUT,
             )
         self.storage = storage_from_string(uri, **options)
+        # limits' in-memory storage starts its expiry timer without a lock: two threads of one gthread
+        # worker can both start the same timer ("threads can only be started once", a 500). Its counters
+        # are the process's own, so its calls are serialised here; a shared storage needs no such lock.
+        self._calls = threading.Lock() if isinstance(self.storage, MemoryStorage) else nullcontext()
         self.storage_down_until = 0.0
 
     def available(self):
@@ -151,11 +157,13 @@ class RateLimiter:
         index = math.floor((now + phase) / policy.window)
         window_end = (index + 1) * policy.window - phase
         charge = Charge(policy, f"{policy.name}/{policy.window}/{identity}/{index}", 0, window_end)
-        charge.used = self.storage.incr(charge.key, charge.expiry(now))
+        with self._calls:
+            charge.used = self.storage.incr(charge.key, charge.expiry(now))
         return charge
 
     def refund(self, charge):
-        charge.used = self.storage.incr(charge.key, charge.expiry(time.time()), amount=-1)
+        with self._calls:
+            charge.used = self.storage.incr(charge.key, charge.expiry(time.time()), amount=-1)
 
 
 def client_address():

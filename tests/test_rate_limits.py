@@ -9,6 +9,7 @@ Those skip when no Redis answers at TEST_REDIS_URL, unless REQUIRE_REDIS=1 makes
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 
@@ -509,3 +510,39 @@ def test_gunicorn_workers_share_the_redis_budget(redis_url, redis_prefix, tmp_pa
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def test_threads_of_one_worker_charge_the_in_memory_budget_one_at_a_time(make_app):
+    """limits' in-memory storage starts its expiry timer unlocked: two threads could start the same timer
+    (a 500 under the gthread server). The limiter lets one thread at a time into it."""
+    app = make_app()
+    limiter = app.extensions["eventledger.ratelimiter"]
+    inside, most, errors = [0], [0], []
+    incr = limiter.storage.incr
+
+    def watched_incr(*args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.002)  # long enough for every other thread to arrive
+        try:
+            return incr(*args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    limiter.storage.incr = watched_incr
+
+    def charge_many():
+        try:
+            for _ in range(20):
+                with app.test_request_context(EVENTS):
+                    limiter.charge()
+        except Exception as error:  # noqa: BLE001 - any error fails the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=charge_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert most[0] == 1
