@@ -15,6 +15,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from api.errors import BadParameter
+from api.reading.pagination import CursorCodec
 from api.reading.render import select_fields
 from api.tables import dataset_state, dataset_version
 from api.writing.checks import flatten_messages
@@ -202,6 +203,34 @@ def url_with(**changes):
     params += [(key, value) for key, value in changes.items() if value is not None]
     query = urlencode(params)
     return request.base_url + (f"?{query}" if query else "")
+
+
+OLDER_PAGE = "before"  # what a log page's cursor was made for: a position in a log, newest first
+
+
+def older_page_start(args):
+    """Where a page of a log (a record's history, a webhook's deliveries) starts: the id its `cursor` carries,
+    or the plain `before` of 1.0; None for the newest page."""
+    if args.get("cursor") and args.get("before"):
+        raise BadParameter("cursor", "Give `cursor` or `before`, not both.")
+    if not args.get("cursor"):
+        return args.get("before")
+    (start,) = cursors().decode(args["cursor"], OLDER_PAGE, 1)
+    if not isinstance(start, int) or isinstance(start, bool):
+        raise BadParameter("cursor", CursorCodec.NOT_OURS)
+    return start
+
+
+def older_page(next_before):
+    """(next cursor, next link) of a log page whose next, older page starts before `next_before` (or None)."""
+    if next_before is None:
+        return None, None
+    cursor = cursors().encode(OLDER_PAGE, [next_before])
+    return cursor, url_with(cursor=cursor, before=None)
+
+
+def cursors():
+    return current_app.extensions["eventledger.cursors"]
 
 
 API_PREFIX = "/api/v1"

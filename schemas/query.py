@@ -116,6 +116,26 @@ def format_param(formats):
     )
 
 
+def older_page_fields(log):
+    """`cursor` and the plain `before` of a page of a log (a record's history, a webhook's deliveries)."""
+    return {
+        "cursor": fields.String(
+            validate=validate.Length(min=1, max=500),
+            metadata={
+                "description": "Opaque cursor from `meta.next_cursor` of the previous page: the next, older one."
+            },
+        ),
+        # Log ids are 32-bit: a larger one is a 400, not a 500.
+        "before": fields.Integer(
+            validate=validate.Range(min=1, max=2**31 - 1),
+            metadata={
+                "description": f"Only {log} with a smaller id: `meta.next_before` of the previous page. Kept for "
+                "clients of 1.0; `cursor` does the same."
+            },
+        ),
+    }
+
+
 class ListQueryArgs(QueryArgs):
     format = format_param(["csv", "ndjson", "json"])
     bom = fields.Boolean(

@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate
 
 from api.catalog import RESOURCE_NAMES
 from schemas.envelopes import ListLinksSchema
-from schemas.query import MAX_LIMIT, QueryArgs, choices
+from schemas.query import MAX_LIMIT, QueryArgs, choices, older_page_fields
 from schemas.records import StrictSchema, UtcDateTime
 
 WEBHOOK_KINDS = ("create", "update", "delete")
@@ -155,6 +155,9 @@ class DeliverySchema(StrictSchema):
 
 class DeliveryListMetaSchema(StrictSchema):
     limit = fields.Integer(required=True, metadata={"description": "The page size asked for."})
+    next_cursor = fields.String(
+        allow_none=True, required=True, metadata={"description": "Pass as `cursor` for the next (older) page."}
+    )
     next_before = fields.Integer(
         allow_none=True, required=True, metadata={"description": "Pass as `before` for the next (older) page."}
     )
@@ -166,15 +169,18 @@ class DeliveryListEnvelope(StrictSchema):
     links = fields.Nested(ListLinksSchema, required=True)
 
 
-class DeliveryQueryArgs(QueryArgs):
-    limit = fields.Integer(
-        load_default=50, validate=validate.Range(1, MAX_LIMIT), metadata={"description": f"Page size, 1-{MAX_LIMIT}."}
-    )
-    before = fields.Integer(
-        validate=validate.Range(min=1, max=2**31 - 1),
-        metadata={"description": "Only deliveries with a smaller id: `meta.next_before` of the previous page."},
-    )
-    status = choices(DELIVERY_STATUSES, "Only deliveries in this state.")
+DeliveryQueryArgs = QueryArgs.from_dict(
+    {
+        "limit": fields.Integer(
+            load_default=50,
+            validate=validate.Range(1, MAX_LIMIT),
+            metadata={"description": f"Page size, 1-{MAX_LIMIT}."},
+        ),
+        **older_page_fields("deliveries"),
+        "status": choices(DELIVERY_STATUSES, "Only deliveries in this state."),
+    },
+    name="DeliveryQueryArgs",
+)
 
 
 class WebhookPayloadSchema(StrictSchema):

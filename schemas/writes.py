@@ -5,7 +5,7 @@ import copy
 from marshmallow import fields, missing, validate
 
 from schemas.envelopes import ListLinksSchema
-from schemas.query import DEFAULT_LIMIT, MAX_LIMIT
+from schemas.query import DEFAULT_LIMIT, MAX_LIMIT, older_page_fields
 from schemas.records import StrictSchema, UtcDateTime
 
 
@@ -37,16 +37,17 @@ class DeleteArgs(StrictSchema):
     )
 
 
-class HistoryArgs(StrictSchema):
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": f"Changes per page, 1-{MAX_LIMIT}."},
-    )
-    before = fields.Integer(
-        validate=validate.Range(min=1, max=2**31 - 1),  # change ids are 32-bit: a larger one is a 400, not a 500
-        metadata={"description": "Only changes older than this change id: the `next_before` of the previous page."},
-    )
+HistoryArgs = StrictSchema.from_dict(
+    {
+        "limit": fields.Integer(
+            load_default=DEFAULT_LIMIT,
+            validate=validate.Range(1, MAX_LIMIT),
+            metadata={"description": f"Changes per page, 1-{MAX_LIMIT}."},
+        ),
+        **older_page_fields("changes"),
+    },
+    name="HistoryArgs",
+)
 
 
 class FieldChangeSchema(StrictSchema):
@@ -91,6 +92,9 @@ class HistoryEntrySchema(StrictSchema):
 
 class HistoryMetaSchema(StrictSchema):
     limit = fields.Integer(required=True, metadata={"description": "Page size."})
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "`cursor` of the next (older) page; null at the end."}
+    )
     next_before = fields.Integer(
         required=True, allow_none=True, metadata={"description": "`before` of the next (older) page; null at the end."}
     )

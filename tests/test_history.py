@@ -43,14 +43,20 @@ def test_a_claims_status_history_shows_the_status_and_the_sources_it_rests_on(se
     ]
 
 
-def test_history_pages_newest_first_with_before(seeded, client, key):
+def test_history_pages_newest_first_with_the_cursor_and_the_plain_before(seeded, client, key):
     url = f"{API}/actors/{SEEDED_IDS['actors']}"
     for name in ("One", "Two", "Three"):
         assert client.patch(url, json={"name": name}, headers=auth(key, **{"If-Match": "*"})).status_code == 200
     first = client.get(f"{url}/history?limit=2").get_json()
     assert [entry["version"] for entry in first["data"]] == [4, 3]
     assert first["meta"]["next_before"] == first["data"][-1]["change"]
+    # The next link carries the signed cursor every list uses; 1.0's `before` still reads the same page.
+    assert (
+        f"cursor={first['meta']['next_cursor']}" in first["links"]["next"] and "before=" not in first["links"]["next"]
+    )
+    by_before = client.get(f"{url}/history?limit=2&before={first['meta']['next_before']}").get_json()
     second = client.get(first["links"]["next"]).get_json()
+    assert by_before["data"] == second["data"]
     assert [entry["version"] for entry in second["data"]] == [2, 1]
     assert second["data"][0]["fields"]["name"]["to"] == "One"
     third = client.get(second["links"]["next"]).get_json() if second["links"]["next"] else {"data": []}
@@ -69,6 +75,10 @@ def test_a_deleted_records_history_ends_in_its_tombstone_and_unknown_ids_are_404
     assert_problem(client.get(f"{API}/actors/Not%20A%20Slug/history"), 404)
     assert_problem(client.get(f"{API}/actors/china/history?limit=0"), 400, "limit")
     assert_problem(client.get(f"{API}/actors/china/history?colour=red"), 400, "colour")
+    assert_problem(client.get(f"{API}/actors/china/history?cursor=forged"), 400, "cursor")
+    list_cursor = client.get(f"{API}/actors?limit=1").get_json()["meta"]["next_cursor"]
+    assert_problem(client.get(f"{API}/actors/china/history?cursor={list_cursor}"), 400, "cursor")
+    assert_problem(client.get(f"{API}/actors/china/history?cursor={list_cursor}&before=3"), 400, "cursor")
 
 
 def test_history_is_cached_by_revision_and_changes_with_a_write(seeded, client, key):

@@ -426,6 +426,10 @@ def test_deliveries_page_newest_first(client, keys, receiver):
     assert first["links"]["next"]
     second = deliveries(client, keys["alice"], subscription["id"], f"?limit=2&before={first['meta']['next_before']}")
     assert [d["change_id"] for d in second["data"]] == made[2:0:-1]
+    followed = client.get(first["links"]["next"], headers=auth(keys["alice"])).get_json()
+    assert "cursor=" in first["links"]["next"] and followed["data"] == second["data"]
+    forged = client.get(f"{WEBHOOKS}/{subscription['id']}/deliveries?cursor=forged", headers=auth(keys["alice"]))
+    assert forged.status_code == 400 and forged.get_json()["errors"][0]["parameter"] == "cursor"
     for query, parameter in (("limit=0", "limit"), ("before=99999999999", "before"), ("status=sent", "status")):
         response = client.get(f"{WEBHOOKS}/{subscription['id']}/deliveries?{query}", headers=auth(keys["alice"]))
         assert response.status_code == 400

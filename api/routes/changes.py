@@ -20,6 +20,7 @@ from api.web import (
     conditional_get,
     current_etag,
     current_revision,
+    cursors,
     document_errors,
     envelope_response,
     url_with,
@@ -78,7 +79,7 @@ class Changes(MethodView):
         to ask again at once or after `Poll-Interval` seconds. A `delete` stays in the feed as a tombstone.
         """
         revision = current_revision()
-        page = feed_page(current_app.extensions["eventledger.cursors"], args)
+        page = feed_page(cursors(), args)
         root = _api_root()
         meta = {
             "limit": args["limit"],

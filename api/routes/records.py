@@ -8,7 +8,7 @@ every GET goes through `conditional_get` (api/web.py), every write through one `
 from functools import wraps
 
 import orjson
-from flask import Response, current_app, g, request, stream_with_context, url_for
+from flask import Response, g, request, stream_with_context, url_for
 from flask.views import MethodView
 
 from api.auth import require_scope
@@ -40,6 +40,7 @@ from api.web import (
     count_matches,
     current_etag,
     current_revision,
+    cursors,
     document_errors,
     edit_note,
     envelope_response,
@@ -47,6 +48,8 @@ from api.web import (
     if_match_revision,
     json_response,
     last_modified,
+    older_page,
+    older_page_start,
     paged_headers,
     path_etag,
     render_detail,
@@ -303,7 +306,7 @@ def list_response(spec, args, scope=None, parent=None):
     revision, etag = current_revision(), current_etag()
     if export:
         return export_response(spec, args, export, revision, etag, scope)
-    listing = Listing(spec, args, current_app.extensions["eventledger.cursors"], scope)
+    listing = Listing(spec, args, cursors(), scope)
     page = listing.page(args["limit"], count_matches)
     encoded = renderer().encoded(spec, page.rows)
     meta = {
@@ -337,7 +340,7 @@ def export_response(spec, args, export, revision, etag, scope):
         export,
         scope,
         renderer=renderer(),
-        codec=current_app.extensions["eventledger.cursors"],
+        codec=cursors(),
         # An explicit `limit` caps an export (a sample); by default it is the whole result.
         cap=args["limit"] if "limit" in request.args else None,
         self_url=request.url,
@@ -454,12 +457,18 @@ def _history_exists(spec, record_id, args):
 @conditional_get(cache=False, exists=_history_exists)
 def history_response(spec, record_id, args):
     revision = current_revision()
-    entries, next_before = history_page(spec, record_id, args["limit"], args.get("before"))
-    next_link = url_with(before=next_before) if next_before else None
+    entries, next_before = history_page(spec, record_id, args["limit"], older_page_start(args))
+    next_cursor, next_link = older_page(next_before)
+    meta = {
+        "limit": args["limit"],
+        "next_cursor": next_cursor,
+        "next_before": next_before,
+        "dataset_revision": revision,
+    }
     body = HistorySchema().dump(
         {
             "data": entries,
-            "meta": {"limit": args["limit"], "next_before": next_before, "dataset_revision": revision},
+            "meta": meta,
             "links": {"self": request.url, "next": next_link},
         }
     )

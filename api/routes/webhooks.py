@@ -15,7 +15,7 @@ from api.changelog.webhooks import (
     subscription_data,
     visible_subscriptions,
 )
-from api.web import API_PREFIX, ApiBlueprint, document_errors, url_with
+from api.web import API_PREFIX, ApiBlueprint, document_errors, older_page, older_page_start
 from schemas.webhooks import (
     DeliveryListEnvelope,
     DeliveryQueryArgs,
@@ -144,11 +144,12 @@ class Deliveries(MethodView):
         Only the subscriber's own key sees them.
         """
         row = subscription_or_404(subscription_id, own_only=True)
-        deliveries, next_before = delivery_page(row, args["limit"], args.get("before"), args.get("status"))
+        deliveries, next_before = delivery_page(row, args["limit"], older_page_start(args), args.get("status"))
+        next_cursor, next_link = older_page(next_before)
         body = {
             "data": deliveries,
-            "meta": {"limit": args["limit"], "next_before": next_before},
-            "links": {"self": request.url, "next": url_with(before=next_before) if next_before else None},
+            "meta": {"limit": args["limit"], "next_cursor": next_cursor, "next_before": next_before},
+            "links": {"self": request.url, "next": next_link},
         }
         return body, PRIVATE
 
