@@ -71,6 +71,14 @@ def select_by_shape(shape, build, params):
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def padded_ids(ids):
+    """`ids` repeated at the end up to a power of two: the same IN list, of one of few lengths, so that
+    `select_by_shape` keeps a handful of statements instead of one per batch size of an export."""
+    ids = list(ids)
+    size = 1 << max(len(ids) - 1, 0).bit_length()
+    return ids + ids[-1:] * (size - len(ids))
+
+
 def bind_database(url):
     database.initialize(open_database(url))
     return database

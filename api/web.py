@@ -205,6 +205,7 @@ def url_with(**changes):
     return request.base_url + (f"?{query}" if query else "")
 
 
+MAX_LOG_ID = 2**31 - 1  # change and delivery ids are 32-bit
 OLDER_PAGE = "before"  # what a log page's cursor was made for: a position in a log, newest first
 
 
@@ -216,7 +217,7 @@ def older_page_start(args):
     if not args.get("cursor"):
         return args.get("before")
     (start,) = cursors().decode(args["cursor"], OLDER_PAGE, 1)
-    if not isinstance(start, int) or isinstance(start, bool):
+    if not isinstance(start, int) or isinstance(start, bool) or not 1 <= start <= MAX_LOG_ID:
         raise BadParameter("cursor", CursorCodec.NOT_OURS)
     return start
 

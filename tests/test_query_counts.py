@@ -9,6 +9,7 @@ request again, from the response cache).
 import pytest
 from writes_helpers import auth, make_key
 
+from api import db
 from api.catalog import SPECS
 from api.reading.counts import CountCache
 
@@ -225,3 +226,12 @@ def test_a_count_is_kept_for_every_page_until_its_resource_changes(app, client, 
     assert event.status_code == 200
     assert counts_run("/api/v1/events?limit=4&type=accusation") == (1, N_EVENTS - 1)
     assert counts_run("/api/v1/actors?limit=5") == (1, N_ACTORS)
+
+
+def test_fixed_shape_statements_are_kept_for_a_few_lengths_only(client, load):
+    """Pages and export batches of every size reuse a handful of IN-list statements, not one per size."""
+    load(**dataset())
+    for limit in range(1, N_EVENTS + 1):
+        assert client.get(f"/api/v1/events?limit={limit}&include=actors,sources,claims").status_code == 200
+    lengths = {key[1][-1] for key in db._STATEMENTS if key[1][0] in ("links", "records", "summaries")}
+    assert lengths and all(length & (length - 1) == 0 for length in lengths), lengths

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from peewee import SQL, DateTimeField, fn
 
-from api.db import select_by_shape
+from api.db import padded_ids, select_by_shape
 from schemas.query import (
     ListQueryArgs,
     detail_args,
@@ -79,7 +79,7 @@ class Relation:
 
     def links(self, local_ids):
         """Join rows for these records, in curated order: one query whatever the number of ids."""
-        local_ids = list(local_ids)
+        local_ids = padded_ids(local_ids)
         if not local_ids:
             return []
 

@@ -38,7 +38,7 @@ def render_rows(spec, rows):
     """
     owned = {name: relation for name, relation in spec.relations.items() if relation.owned}
     ids = [row["id"] for row in rows]
-    grouped = {name: _by_record(relation.links(ids)) for name, relation in owned.items()} if ids else {}
+    grouped = {name: group_by_record(relation.links(ids)) for name, relation in owned.items()} if ids else {}
     schema = _own_fields_schema(spec.name)
     rendered = {}
     for row in rows:
@@ -49,7 +49,7 @@ def render_rows(spec, rows):
     return rendered
 
 
-def _by_record(links):
+def group_by_record(links):
     grouped = defaultdict(list)
     for link in links:
         grouped[link.pop("local_id")].append(link)

@@ -6,13 +6,11 @@ and joins them as they are; only `include`, `fields`, `q` and the detail's embed
 them, and a relation's summaries are read from their columns in one query.
 """
 
-from collections import defaultdict
-
 import orjson
 from peewee import JOIN
 
-from api.catalog.representations import render_rows
-from api.db import select_by_shape
+from api.catalog.representations import group_by_record, render_rows
+from api.db import padded_ids, select_by_shape
 from api.tables import STORED_JSON
 
 
@@ -48,48 +46,42 @@ class RecordRenderer:
     def embed(self, spec, records, relation_name, full, known=None):
         """Set `relation_name` on each record to its links, each merged with the related record.
 
-        `full` embeds the whole related record (for `include`); otherwise its summary fields. An owned
-        relation's links are in the records already; another is read in one query, and the related
-        records in one more, whatever the number of records. `known` ({id: related record}, filled as
-        it goes) lets a walk of many batches (an export) read each related record once.
+        `full` embeds the whole related record (for `include`); otherwise its summary fields. The related
+        records are read in one query whatever the number of records (see `_links`). `known` ({id: related
+        record}, filled as it goes) lets a walk of many batches (an export) read each related record once.
         """
-        relation = spec.relations[relation_name]
-        target = self.specs[relation.target]
-        if relation.owned:
-            links = [{"local_id": record["id"], **link} for record in records for link in record[relation_name]]
-        else:
-            links = relation.links(record["id"] for record in records)
-        target_ids = {link["id"] for link in links}
+        target = self.specs[spec.relations[relation_name].target]
         related = {} if known is None else known
-        missing = target_ids.difference(related)
+        missing = {link["id"] for link in self._links(spec, records, relation_name)}.difference(related)
         related.update(self._full_records(target, missing) if full else self._summaries(target, missing))
-        by_record = defaultdict(list)
-        for link in links:
-            attributes = {key: value for key, value in link.items() if key != "local_id"}
-            by_record[link["local_id"]].append({**related.get(link["id"], {}), **attributes})
         for record in records:
-            record[relation_name] = by_record.get(record["id"], [])
+            record[relation_name] = [{**related.get(link["id"], {}), **link} for link in record[relation_name]]
 
     def label_links(self, spec, records, relation_name, label, known):
         """Set on each link, in place, the `label` of its related record (a summary field): what a CSV
         flattens. `known` ({id: summary}, filled as it goes) reads each related record once per walk."""
-        relation = spec.relations[relation_name]
-        if not relation.owned:
-            grouped = defaultdict(list)
-            for link in relation.links(record["id"] for record in records):
-                grouped[link.pop("local_id")].append(link)
-            for record in records:
-                record[relation_name] = grouped.get(record["id"], [])
-        links = [link for record in records for link in record[relation_name]]
+        links = self._links(spec, records, relation_name)
         missing = {link["id"] for link in links}.difference(known)
-        known.update(self._summaries(self.specs[relation.target], missing))
+        known.update(self._summaries(self.specs[spec.relations[relation_name].target], missing))
         for link in links:
             link[label] = known.get(link["id"], {}).get(label)
+
+    def _links(self, spec, records, relation_name):
+        """Every link of the records in `relation_name`, which each record then holds as its list of links.
+
+        An owned relation's links are in the stored JSON already; another's are read in one query.
+        """
+        relation = spec.relations[relation_name]
+        if not relation.owned:
+            grouped = group_by_record(relation.links(record["id"] for record in records))
+            for record in records:
+                record[relation_name] = grouped.get(record["id"], [])
+        return [link for record in records for link in record[relation_name]]
 
     def _full_records(self, target, ids):
         if not ids:
             return {}
-        model, ids = target.model, list(ids)
+        model, ids = target.model, padded_ids(ids)
 
         def build():
             return with_stored_json(model.select(), model).where(model.id.in_(ids))
@@ -101,7 +93,7 @@ class RecordRenderer:
         """Summary fields straight from their columns: no full record is read to pick four values."""
         if not ids:
             return {}
-        model, ids = target.model, list(ids)
+        model, ids = target.model, padded_ids(ids)
 
         def build():
             return model.select(*(getattr(model, name) for name in target.summary_fields)).where(model.id.in_(ids))

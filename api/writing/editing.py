@@ -261,8 +261,11 @@ def update(writes, resource, record_id, changes, if_match_revision):
 
 def check_editable(resource, record_id, if_match_revision):
     """The 404, 428 or 412 a PATCH gets before its body is read; `update` checks again under the write lock."""
-    row, _ = _current(resource, record_id)
-    check_if_match(if_match_revision, row["revision"])
+    model = WRITE_ORDER[resource].model
+    revision = model.select(model.revision).where(model.id == record_id).scalar()
+    if revision is None:
+        raise RecordNotFound(resource[:-1], record_id)
+    check_if_match(if_match_revision, revision)
 
 
 # Who may refer to a record of each resource: (resource, link name or None for the parent column).
