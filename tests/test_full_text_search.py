@@ -297,6 +297,22 @@ def test_cursor_pages_walk_the_relevance_order(many, sort):
     assert pages == 6
 
 
+@pytest.mark.parametrize("limit", [1, 7, 50, 200])
+def test_ties_beyond_what_the_ranking_reads_still_come_by_id(client, load, limit):
+    """A first page is ranked by the search index alone, reading the page and 64 more matches: 150 records
+    that all score alike overflow that window, and the page is still the first of (rank, id)."""
+    events = [event(f"t-{i:03d}", summary=f"drone {FILLER}") for i in reversed(range(150))]
+    load(**base(events=events))
+    body = page(client, "events", q="drone", limit=limit)
+    expected = [f"t-{i:03d}" for i in range(150)][:limit]
+    assert [record["id"] for record in body["data"]] == expected
+    assert all(record["match"]["snippet"] == "<mark>drone</mark> " + FILLER for record in body["data"])
+    assert body["meta"]["count"] == 150
+    if limit < 150:
+        rest = page(client, "events", q="drone", limit=200, cursor=body["meta"]["next_cursor"])
+        assert [record["id"] for record in rest["data"]] == [f"t-{i:03d}" for i in range(limit, 150)]
+
+
 def test_cursor_values_survive_the_json_round_trip(many):
     """The cursor holds the last rank as a JSON double: resuming after it must skip exactly that row."""
     first = page(many, "events", q="drone", limit=1)

@@ -20,8 +20,12 @@ from api.reading.pagination import (
     parse_sort,
     sort_signature,
 )
-from api.reading.search import sort_choices, text_search
+from api.reading.search import RELEVANCE, sort_choices, text_search
 from api.tables import STORED_JSON
+
+# A page's SQL by the shape of its statement (see `Listing.compiled_page`); bounded, as shapes come from requests.
+_PAGE_STATEMENTS = {}
+MAX_PAGE_STATEMENTS = 1024
 
 
 def filtered(spec, args, search=None):
@@ -53,7 +57,7 @@ class Listing:
     """
 
     def __init__(self, spec: ResourceSpec, args, codec: CursorCodec, scope=None):
-        self.spec, self.args, self.codec = spec, args, codec
+        self.spec, self.args, self.codec, self.scope = spec, args, codec, scope
         self.search = text_search(spec, args)
         matches = filtered(spec, args, self.search)
         self.matches = matches if scope is None else matches.where(scope)
@@ -86,10 +90,58 @@ class Listing:
         query = Select([page], selected).join(stored, JOIN.LEFT_OUTER, on=(stored.record == columns["id"]))
         return query.order_by(*order_by(self.order, columns)).bind(database)
 
+    def compiled_page(self, limit):
+        """(SQL, parameters) of `page_query`, built by peewee only once per shape of statement.
+
+        Building a page's SELECT costs more than SQLite takes to run it. Every filter is a WHERE
+        condition, so the statement of a list without search differs from another only by its WHERE,
+        its sort and its limit: the WHERE alone is rendered, for the key and the parameters, and a
+        statement first built for that key is kept once its parameters are seen to be exactly those.
+        """
+        if self.search is not None or self.query._joins:
+            return self.page_query(limit).sql()
+        where = self.query._where
+        where_sql, where_params = database.get_sql_context().sql(where).query() if where is not None else ("", [])
+        key = (type(database.obj), self.spec.name, where_sql, self.signature, limit)
+        params = [*where_params, limit + 1]
+        sql = _PAGE_STATEMENTS.get(key)
+        if sql is None:
+            sql, built = self.page_query(limit).sql()
+            if list(built) != params:
+                return sql, built
+            if len(_PAGE_STATEMENTS) < MAX_PAGE_STATEMENTS:
+                _PAGE_STATEMENTS[key] = sql
+        return sql, params
+
+    def page_rows(self, limit):
+        """The page's rows (id, representation and sort keys) as dicts of raw values."""
+        if ranked := self._first_search_page(limit):
+            return ranked
+        cursor = database.execute_sql(*self.compiled_page(limit))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _first_search_page(self, limit):
+        """A search's first page in relevance order, when the search is all that chooses its records.
+
+        Ranked by the search index alone, with each match's snippet (see `Fts5Search.ranked`), it costs
+        one pass over the matches instead of two; None where that shortcut does not apply.
+        """
+        search = self.search
+        plain = not self.args.get("cursor") and self.signature == RELEVANCE and self.query is self.matches
+        if not (plain and getattr(search, "ranked", None) and self.matches_by_search_only()):
+            return None
+        return search.ranked(limit + 1)
+
+    def matches_by_search_only(self):
+        return self.scope is None and not any(
+            self.args.get(name) for name in (*self.spec.filter_parameters, "updated_since")
+        )
+
     def page(self, limit, count=None):
         """A page's rows, and how many records match whatever page is asked: `count`
         (api/reading/counts.py) keeps that number for every page of the same matches."""
-        rows = list(self.page_query(limit).dicts())
+        rows = self.page_rows(limit)
         for key, _ in self.order:  # a subquery's columns come as the database returns them
             if isinstance(key.field, Field):
                 for row in rows:
@@ -98,4 +150,7 @@ class Listing:
         if len(rows) > limit:
             rows = rows[:limit]
             next_cursor = self.cursor_for(rows[-1])
-        return Page(rows, count(self.matches) if count else self.matches.count(), next_cursor)
+        counted = self.matches
+        if getattr(self.search, "index_matches", None) and self.matches_by_search_only():
+            counted = self.search.index_matches()
+        return Page(rows, count(counted) if count else counted.count(), next_cursor)

@@ -25,11 +25,12 @@ import unicodedata
 from dataclasses import dataclass
 from functools import reduce
 
-from peewee import SQL, Case, Column, Expression, NodeList, PostgresqlDatabase, Table, fn
+from peewee import JOIN, SQL, Case, Column, Expression, NodeList, PostgresqlDatabase, Table, fn
 
 from api.catalog.declarations import SortKey
-from api.db import database
+from api.db import database, padded_ids, select_by_shape
 from api.errors import BadParameter
+from api.tables import STORED_JSON
 
 RELEVANCE = "relevance"
 # Column weights by position in `text_columns`: a PostgreSQL weight letter (ts_rank's defaults
@@ -45,6 +46,8 @@ TEXT_SEARCH_CONFIG = "english"
 MARK_START, MARK_END = "\x02", "\x03"
 ELLIPSIS = "…"
 SNIPPET_TOKENS = 16
+# How many matches beyond a first page the ranking reads to order ties by id (see `Fts5Search.ranked`).
+RANKED_TIES = 64
 # ts_headline's default (not fragment) mode: a short field whole, a long one from its best cover.
 HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_TOKENS}, MinWords=8"
 COLUMN_SEPARATOR = f" {ELLIPSIS} "
@@ -107,9 +110,65 @@ class Fts5Search:
     def apply(self, query):
         return query.join(self.matches, on=(self.matches.c.rowid == Column(self.spec.model, "rowid")))
 
+    def _snippet(self):
+        return fn.snippet(self._hidden_column(), -1, MARK_START, MARK_END, ELLIPSIS, SNIPPET_TOKENS)
+
+    def ranked(self, count):
+        """The `count` best matches as page rows (id, stored JSON, relevance), best first, then by id;
+        None when more matches tie with the last of them than it looked at.
+
+        The FTS5 table alone ranks them, and its snippets are made in the same pass for the rows kept
+        only (SQLite evaluates the other columns of an ORDER BY ... LIMIT query only for the rows that
+        stay in its top): `count` rows and as many again, at least 64, so that the matches tied on score
+        with the last one kept (records of one shape often score alike) are all there to be ordered by id. Only those
+        candidates join their records; `found` keeps each match's rank and snippet for `add_matches`.
+        """
+        weights = [value for _, value in _weights(self.spec.text_columns)]
+        snippet_params = [-1, MARK_START, MARK_END, ELLIPSIS, SNIPPET_TOKENS]
+        looked_at = count + max(count, RANKED_TIES)
+
+        def build_ranking():
+            fts = Table(self.name)
+            score = self._bm25().alias("score")
+            query = fts.select(SQL("rowid"), score, self._snippet().alias("snippet")).where(self._match_condition())
+            return query.order_by(SQL("score")).limit(looked_at)
+
+        shape = ("fts5 ranking", self.name, len(weights), looked_at)
+        ranking = select_by_shape(shape, build_ranking, [*weights, *snippet_params, self.match, looked_at])
+        if len(ranking) > count:
+            last_kept = ranking[count - 1]["score"]
+            if len(ranking) == looked_at and ranking[-1]["score"] == last_kept:
+                return None
+            ranking = [match for match in ranking if match["score"] <= last_kept]
+        model, stored = self.spec.model, STORED_JSON[self.spec.model]
+        rowids = padded_ids(match["rowid"] for match in ranking)
+
+        def build_records():
+            rowid = Column(model, "rowid")
+            query = model.select(rowid.alias("rowid"), model.id, stored.json.alias("representation"))
+            return query.join(stored, JOIN.LEFT_OUTER, on=(stored.record == model.id)).where(rowid.in_(rowids))
+
+        shape = ("fts5 records", self.name, len(rowids))
+        records = {row["rowid"]: row for row in select_by_shape(shape, build_records, rowids)}
+        if len(records) < len(ranking):  # a match whose record is gone: the full query decides
+            return None
+        rows = []
+        self.found = {}
+        for match in ranking:
+            record = records[match["rowid"]]
+            rows.append({"id": record["id"], "representation": record["representation"], RELEVANCE: match["score"]})
+            self.found[record["id"]] = (-match["score"], match["snippet"])
+        rows.sort(key=lambda row: (row[RELEVANCE], row["id"]))
+        return rows[:count]
+
+    def index_matches(self):
+        """The matching rows of the FTS5 table alone: counted without a join, as the triggers keep it
+        one row per record."""
+        return Table(self.name).select(SQL("rowid")).where(self._match_condition()).bind(database)
+
     def matches_of(self, ids):
         model = self.spec.model
-        snippet = fn.snippet(self._hidden_column(), -1, MARK_START, MARK_END, ELLIPSIS, SNIPPET_TOKENS)
+        snippet = self._snippet()
         fts = Table(self.name)
         query = (
             model.select(model.id, (self._bm25() * -1).alias("rank"), snippet.alias("snippet"))
@@ -200,9 +259,12 @@ def add_matches(search, records):
     """Set `match` (rank and HTML snippet) of `search` on each record of a page: one query, whatever its size."""
     if not records:
         return
+    ids = [record["id"] for record in records]
+    known = getattr(search, "found", {})
+    matches = [(record_id, *known[record_id]) for record_id in ids] if all(i in known for i in ids) else None
     found = {
         record_id: {"rank": rank, "snippet": snippet_html(snippet)}
-        for record_id, rank, snippet in search.matches_of([record["id"] for record in records])
+        for record_id, rank, snippet in (matches or search.matches_of(ids))
     }
     for record in records:
         # A record changed between the page and this query may no longer match: it keeps its place, unranked.
