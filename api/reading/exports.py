@@ -273,7 +273,7 @@ class Export:
             records = [orjson.loads(item) for item in encoded]
             for relation_name in included:
                 known = self._known["include", relation_name]
-                self.renderer.embed(self.spec, records, relation_name, full=True, known=known)
+                self.renderer.embed(self.spec, records, relation_name, full=True, known=known, fragments=not as_dicts)
             for relation_name in relations:
                 label = SPECS[self.spec.relations[relation_name].target].summary_fields[1]
                 self.renderer.label_links(self.spec, records, relation_name, label, self._known[relation_name])

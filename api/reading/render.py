@@ -25,6 +25,11 @@ class RecordRenderer:
     def __init__(self, specs):
         self.specs = specs
         self._summary_schemas = {name: type(spec.schema)(only=spec.summary_fields) for name, spec in specs.items()}
+        # The members of each resource's stored JSON, which a link's own members must not overwrite.
+        self._field_names = {
+            name: {field.data_key or key for key, field in spec.schema.dump_fields.items()}
+            for name, spec in specs.items()
+        }
 
     def encoded(self, spec, rows):
         """The JSON bytes of each row's record, from a query made `with_stored_json`.
@@ -43,19 +48,40 @@ class RecordRenderer:
         """Each row's record as a dict, to be changed (embedded relations, selected fields, search matches)."""
         return [orjson.loads(encoded) for encoded in self.encoded(spec, rows)]
 
-    def embed(self, spec, records, relation_name, full, known=None):
+    def embed(self, spec, records, relation_name, full, known=None, fragments=False):
         """Set `relation_name` on each record to its links, each merged with the related record.
 
         `full` embeds the whole related record (for `include`); otherwise its summary fields. The related
         records are read in one query whatever the number of records (see `_links`). `known` ({id: related
         record}, filled as it goes) lets a walk of many batches (an export) read each related record once.
+        With `fragments`, a full related record is embedded as its stored JSON (an `orjson.Fragment`), for
+        a response that only encodes it: nothing parses the JSON of hundreds of related records to write it again.
         """
         target = self.specs[spec.relations[relation_name].target]
         related = {} if known is None else known
         missing = {link["id"] for link in self._links(spec, records, relation_name)}.difference(related)
+        if full and fragments:
+            related.update(self._full_encoded(target, missing))
+            for record in records:
+                record[relation_name] = [
+                    self._embedded(target, related.get(link["id"]), link) for link in record[relation_name]
+                ]
+            return
         related.update(self._full_records(target, missing) if full else self._summaries(target, missing))
         for record in records:
             record[relation_name] = [{**related.get(link["id"], {}), **link} for link in record[relation_name]]
+
+    def _embedded(self, target, encoded, link):
+        """`{**related record, **link}` as JSON the encoder writes as it is: the stored record's bytes with
+        the link's own members (role, stance, excerpt) added at the end, where the merge puts them."""
+        if encoded is None:
+            return link
+        own = {name: value for name, value in link.items() if name != "id"}
+        if not own:
+            return orjson.Fragment(encoded)
+        if not self._field_names[target.name].isdisjoint(own):
+            return {**orjson.loads(encoded), **link}
+        return orjson.Fragment(encoded[:-1] + b"," + orjson.dumps(own)[1:])
 
     def label_links(self, spec, records, relation_name, label, known):
         """Set on each link, in place, the `label` of its related record (a summary field): what a CSV
@@ -78,16 +104,24 @@ class RecordRenderer:
                 record[relation_name] = grouped.get(record["id"], [])
         return [link for record in records for link in record[relation_name]]
 
-    def _full_records(self, target, ids):
-        if not ids:
-            return {}
+    def _full_rows(self, target, ids):
         model, ids = target.model, padded_ids(ids)
 
         def build():
             return with_stored_json(model.select(), model).where(model.id.in_(ids))
 
-        rows = select_by_shape(("records", model, len(ids)), build, ids)
-        return {record["id"]: record for record in self.records(target, rows)}
+        return select_by_shape(("records", model, len(ids)), build, ids)
+
+    def _full_records(self, target, ids):
+        if not ids:
+            return {}
+        return {record["id"]: record for record in self.records(target, self._full_rows(target, ids))}
+
+    def _full_encoded(self, target, ids):
+        if not ids:
+            return {}
+        rows = self._full_rows(target, ids)
+        return {row["id"]: encoded for row, encoded in zip(rows, self.encoded(target, rows), strict=True)}
 
     def _summaries(self, target, ids):
         """Summary fields straight from their columns: no full record is read to pick four values."""

@@ -321,7 +321,7 @@ def list_response(spec, args, scope=None, parent=None):
     if args.get("include") or args.get("fields") or args.get("q"):
         records = [orjson.loads(record) for record in encoded]
         for relation_name in args.get("include", []):
-            renderer().embed(spec, records, relation_name, full=True)
+            renderer().embed(spec, records, relation_name, full=True, fragments=True)
         if args.get("fields"):
             records = [select_fields(record, set(args["fields"]) | set(args.get("include", []))) for record in records]
         if args.get("q"):
