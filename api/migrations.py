@@ -7,7 +7,7 @@ from api.catalog import SPECS
 from api.catalog.representations import refresh_representations
 from api.db import database
 from api.reading.search import create_search_indexes
-from api.tables import ALL_MODELS, RECORD_MODELS, DatasetState
+from api.tables import ALL_MODELS, RECORD_MODELS, STORED_JSON, DatasetState
 
 
 def create_tables():
@@ -20,9 +20,10 @@ def create_tables():
 
 
 def _add_missing_columns():
-    """Columns added after a database was made (`revision`, `resource_revisions`), added in place."""
+    """Columns added after a database was made (`revision`, `resource_revisions`, a stored `csv` row), added
+    in place."""
     migrator = SchemaMigrator.from_database(database.obj)
-    for model in (*RECORD_MODELS, DatasetState):
+    for model in (*RECORD_MODELS, *STORED_JSON.values(), DatasetState):
         present = {column.name for column in database.get_columns(model._meta.table_name)}
         missing = [field for field in model._meta.sorted_fields if field.column_name not in present]
         if missing:

@@ -116,6 +116,8 @@ def stored_json_table(record_model):
     fields = {
         "record": ForeignKeyField(record_model, primary_key=True, column_name="id", on_delete="CASCADE"),
         "json": TextField(),
+        # The record's CSV row, its related records' labels left out (api/catalog/csv_rows.py).
+        "csv": TextField(null=True),
         "Meta": meta,
     }
     return type(f"{record_model.__name__}Json", (BaseModel,), fields)

@@ -108,12 +108,15 @@ def claim(record_id, events, actors, sources, **fields):
 
 def assert_stored_json_is_fresh(app):
     """Every record's stored JSON equals its schema's dump of its row and its owned links, read now."""
+    from api.catalog.csv_rows import row_template
     from api.db import database
     from api.tables import STORED_JSON
 
     with app.app_context(), database.connection_context():
         for spec in app.extensions["eventledger.specs"].values():
-            stored = dict(STORED_JSON[spec.model].select().tuples())
+            table = STORED_JSON[spec.model]
+            stored = dict(table.select(table.record, table.json).tuples())
+            stored_csv = dict(table.select(table.record, table.csv).tuples())
             rows = list(spec.model.select().dicts())
             assert set(stored) == {row["id"] for row in rows}, spec.name
             assert rows, spec.name
@@ -128,3 +131,5 @@ def assert_stored_json_is_fresh(app):
                         if link["local_id"] == row["id"]
                     ]
                 assert json.loads(stored[row["id"]]) == spec.schema.dump(data), (spec.name, row["id"])
+                fresh_csv = row_template(spec, json.loads(stored[row["id"]]))
+                assert stored_csv[row["id"]] == fresh_csv, (spec.name, row["id"])

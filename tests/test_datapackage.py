@@ -26,9 +26,9 @@ from marshmallow import fields as ma_fields
 from marshmallow import validate
 
 from api import web
+from api.catalog.tabular import FORMULA_TRIGGERS
 from api.db import database
 from api.package import datapackage
-from api.reading.tabular import FORMULA_TRIGGERS
 from api.routes.package import DatasetChanged
 from api.tables import JOIN_MODELS, DatasetState, dataset_revision
 from schemas import vocabulary as vocab

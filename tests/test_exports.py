@@ -22,8 +22,9 @@ from helpers import (
     source,
 )
 
+from api.catalog.tabular import safe_cell
 from api.reading import exports
-from api.reading.exports import csv_column_names
+from api.reading.exports import csv_column_names, csv_columns
 
 API = "/api/v1"
 FILTERED_LISTS = (
@@ -323,6 +324,21 @@ def test_csv_neutralises_formulas_and_round_trips_everything_else(client, awkwar
         assert row["date_start"] == row["date"]
     actors = list(csv.DictReader(io.StringIO(export(client, f"{API}/actors?format=csv").get_data(as_text=True))))
     assert actors[0]["aliases"] == "'@alias; plain"
+
+
+def test_csv_rows_are_what_the_csv_module_writes_of_the_records_the_json_api_reads(client, awkward, app):
+    """A CSV row is joined from the pieces stored with its record and the labels of its related records:
+    it must be byte for byte what csv.writer makes of the record as the JSON API serves it, related
+    records included, awkward text (quotes, commas, line breaks, formulas) and all."""
+    for url in LISTS:
+        resource = resource_of(url)
+        spec = app.extensions["eventledger.specs"][resource]
+        records = walk_pages(client, f"{url}?include={','.join(spec.relations)}")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(csv_column_names(spec))
+        writer.writerows([safe_cell(get(record)) for _, get in csv_columns(spec)] for record in records)
+        assert export(client, f"{url}?format=csv").get_data(as_text=True) == buffer.getvalue(), url
 
 
 def test_bom_makes_excel_read_utf8_and_pandas_still_reads_the_header(client, awkward):

@@ -1,4 +1,4 @@
-"""Each record's public JSON, rendered by its schema when the record is written and stored beside it.
+"""Each record's public JSON and CSV row, rendered by its schema when the record is written and stored beside it.
 
 A record's own representation (its fields and the links it owns) changes only when the record
 is written. So the write that changes it renders it (`store_representations`, called by the write
@@ -17,6 +17,8 @@ import orjson
 from peewee import JOIN
 
 from api.catalog import SPECS
+from api.catalog.csv_rows import columns as csv_columns
+from api.catalog.csv_rows import is_slot, row_template
 from api.db import database
 from api.tables import STORED_JSON, DatasetState
 
@@ -29,8 +31,9 @@ def _own_fields_schema(resource):
     return type(spec.schema)(exclude=tuple(spec.relations))
 
 
-def render_rows(spec, rows):
-    """{id: JSON bytes} of full rows: their fields dumped by the schema, their owned links as stored.
+def render_records(spec, rows):
+    """{id: record} of full rows, as their stored JSON holds them: fields dumped by the schema, owned links
+    as stored.
 
     Links ({id, role}) are JSON-ready as the join query returns them; dumping each through its nested
     link schema would only walk every field of the related schema to copy two values. A test holds the
@@ -40,13 +43,23 @@ def render_rows(spec, rows):
     ids = [row["id"] for row in rows]
     grouped = {name: group_by_record(relation.links(ids)) for name, relation in owned.items()} if ids else {}
     schema = _own_fields_schema(spec.name)
-    rendered = {}
+    records = {}
     for row in rows:
         record = schema.dump(row)
         for name in owned:
             record[name] = grouped[name].get(row["id"], [])
-        rendered[row["id"]] = orjson.dumps(record)
-    return rendered
+        records[row["id"]] = record
+    return records
+
+
+def render_rows(spec, rows):
+    """{id: JSON bytes} of full rows (see `render_records`)."""
+    return {record_id: orjson.dumps(record) for record_id, record in render_records(spec, rows).items()}
+
+
+def render_csv_rows(spec, rows):
+    """{id: the CSV row kept with the record (`api.catalog.csv_rows.row_template`)} of full rows."""
+    return {record_id: row_template(spec, record) for record_id, record in render_records(spec, rows).items()}
 
 
 def group_by_record(links):
@@ -64,14 +77,17 @@ def store_representations(resource, ids):
     ids = list(dict.fromkeys(ids))
     table, param = stored._meta.table_name, database.param
     upsert = (
-        f'INSERT INTO "{table}" (id, json) VALUES ({param}, {param}) '
-        "ON CONFLICT (id) DO UPDATE SET json = excluded.json"
+        f'INSERT INTO "{table}" (id, json, csv) VALUES ({param}, {param}, {param}) '
+        "ON CONFLICT (id) DO UPDATE SET json = excluded.json, csv = excluded.csv"
     )
     for start in range(0, len(ids), BATCH_SIZE):
         batch = ids[start : start + BATCH_SIZE]
         with database.atomic():
             rows = list(model.select().where(model.id.in_(batch)).dicts())
-            rendered = [(record_id, encoded.decode()) for record_id, encoded in render_rows(spec, rows).items()]
+            rendered = [
+                (record_id, orjson.dumps(record).decode(), row_template(spec, record))
+                for record_id, record in render_records(spec, rows).items()
+            ]
             database.cursor().executemany(upsert, rendered)
             gone = set(batch) - {row["id"] for row in rows}
             if gone:
@@ -92,6 +108,7 @@ def representations_fingerprint():
                 (relation_name, relation.owned, relation.attributes)
                 for relation_name, relation in spec.relations.items()
             ),
+            [(column.name, is_slot(spec, column)) for column in csv_columns(spec)],
         )
         for resource, spec in SPECS.items()
     ]
@@ -107,7 +124,8 @@ def refresh_representations():
         model, stored = spec.model, STORED_JSON[spec.model]
         query = model.select(model.id)
         if current == fingerprint:
-            query = query.join(stored, JOIN.LEFT_OUTER, on=(stored.record == model.id)).where(stored.record.is_null())
+            missing = stored.record.is_null() | stored.csv.is_null()
+            query = query.join(stored, JOIN.LEFT_OUTER, on=(stored.record == model.id)).where(missing)
         store_representations(name, [row_id for (row_id,) in query.tuples()])
     if current != fingerprint:
         DatasetState.update(representations=fingerprint).where(DatasetState.id == 1).execute()

@@ -23,9 +23,9 @@ from marshmallow import fields, validate
 from peewee import AutoField, ForeignKeyField, PostgresqlDatabase
 
 from api.catalog import WRITE_ORDER
+from api.catalog.tabular import CsvLines
 from api.config import LICENSE
 from api.db import database
-from api.reading.tabular import CsvLines
 from api.tables import JOIN_MODELS, DatasetState, Record, Source, dataset_version
 from schemas import vocabulary as vocab
 from schemas.fields import PartialDate

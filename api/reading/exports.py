@@ -18,7 +18,9 @@ from marshmallow import fields as ma_fields
 from peewee import PostgresqlDatabase
 from playhouse.postgres_ext import ServerSide
 
-from api.catalog import SPECS
+from api.catalog import SPECS, csv_rows
+from api.catalog.representations import group_by_record, render_csv_rows
+from api.catalog.tabular import LIST_SEPARATOR, CsvLines
 from api.db import database
 from api.errors import BadParameter
 from api.reading.facets import list_facets
@@ -26,16 +28,9 @@ from api.reading.pagination import order_by
 from api.reading.queries import Listing
 from api.reading.render import select_fields, with_stored_json
 from api.reading.search import add_matches
-from api.reading.tabular import CsvLines
 from api.tables import dataset_revision, dataset_version
 
 BATCH_SIZE = 1000
-LIST_SEPARATOR = "; "
-# Excerpts and statements are sentences that may hold "; " themselves: one per line inside the cell instead.
-TEXT_SEPARATOR = "\n"
-SENTENCE_ATTRIBUTES = ("excerpt", "statement")
-# A search match's rank and HTML snippet belong to a search result, not to a spreadsheet of records.
-CSV_LEFT_OUT = ("match",)
 
 
 @dataclass(frozen=True)
@@ -90,51 +85,12 @@ def check_csv_only(args, export):
 
 
 def csv_columns(spec):
-    """[(column, value getter)] of a resource's CSV, in the order of its schema's fields.
-
-    A nested object (an event's location) becomes one column per member; a relation
-    becomes `<singular>_ids` and `<singular>_<label>s`, plus one column per attribute
-    of the relation (role, stance, excerpt), each aligned with the ids.
-    """
-    columns = []
-    for name, field in spec.schema.dump_fields.items():
-        if name in CSV_LEFT_OUT:
-            continue
-        if name in spec.relations:
-            columns += _relation_columns(spec, name)
-        elif isinstance(field, ma_fields.Nested):
-            for member in field.schema.dump_fields:
-                columns.append((member, _nested_getter(name, member)))
-        else:
-            columns.append((name, _getter(name)))
-    return columns
-
-
-def _getter(name):
-    return lambda record: record.get(name)
-
-
-def _nested_getter(name, member):
-    return lambda record: (record.get(name) or {}).get(member)
-
-
-def _links_getter(relation_name, key, separator=LIST_SEPARATOR):
-    def get(record):
-        return separator.join("" if link.get(key) is None else str(link[key]) for link in record[relation_name])
-
-    return get
+    """[(column, value getter)] of a resource's CSV (api/catalog/csv_rows.py)."""
+    return [(column.name, column.get) for column in csv_rows.columns(spec)]
 
 
 def _relation_columns(spec, relation_name):
-    relation = spec.relations[relation_name]
-    target = SPECS[relation.target]
-    singular = target.singular
-    label = target.summary_fields[1]
-    columns = [(f"{singular}_ids", _links_getter(relation_name, "id"))]
-    for attribute in (label, *relation.attributes):
-        separator = TEXT_SEPARATOR if attribute in SENTENCE_ATTRIBUTES else LIST_SEPARATOR
-        columns.append((f"{singular}_{attribute}s", _links_getter(relation_name, attribute, separator)))
-    return columns
+    return [(column.name, column.get) for column in csv_rows.relation_columns(spec, relation_name)]
 
 
 def csv_column_names(spec, wanted=None):
@@ -230,18 +186,22 @@ class Export:
         finally:
             release_freed_memory()
 
-    def _row_batches(self):
+    def _row_batches(self, stored="json", as_tuples=False):
         """The rows in batches, from ONE query read as it goes: a sort is done once, not per batch.
 
         SQLite steps its cursor lazily; PostgreSQL needs a server-side cursor, which
-        psycopg2 otherwise fills with the whole result before the first row.
+        psycopg2 otherwise fills with the whole result before the first row. `as_tuples`: rows of
+        (id, stored representation) alone, as the database returns them.
         """
         walk = self.walk
-        query = with_stored_json(walk.query, self.spec.model, *self._columns()).order_by(*order_by(walk.order))
+        columns = () if as_tuples else self._columns()
+        query = with_stored_json(walk.query, self.spec.model, *columns, stored=stored).order_by(*order_by(walk.order))
         if self.cap is not None:
             query = query.limit(self.cap)
         if isinstance(database.obj, PostgresqlDatabase):
-            rows = ServerSide(query.dicts(), array_size=BATCH_SIZE)
+            rows = ServerSide(query.tuples() if as_tuples else query.dicts(), array_size=BATCH_SIZE)
+        elif as_tuples:
+            rows = database.execute_sql(*query.sql())
         else:
             rows = query.dicts().iterator()
         while batch := list(islice(rows, BATCH_SIZE)):
@@ -284,10 +244,14 @@ class Export:
             yield rows, [(record, None) for record in records]
 
     def _csv(self):
-        columns = _selected_columns(self.spec, set(self.args.get("fields") or ()))
+        wanted = set(self.args.get("fields") or ())
+        columns = _selected_columns(self.spec, wanted)
         encoder = CsvLines()
         prefix = "\ufeff" if self.args.get("bom") else ""
         yield prefix.encode() + encoder.line([name for name, _ in columns])
+        if len(columns) == len(csv_columns(self.spec)):
+            yield from self._csv_from_stored_rows()
+            return
         names = {name for name, _ in columns}
         relations = [
             relation_name
@@ -296,6 +260,65 @@ class Export:
         ]
         for _, batch in self._record_batches(relations, matches=False, as_dicts=True):
             yield encoder.lines([getter(record) for _, getter in columns] for record, _ in batch)
+
+    def _csv_from_stored_rows(self):
+        """Every column: each record's stored CSV row with its slots filled in (api/catalog/csv_rows.py).
+
+        Per batch, the labels of related records not read before come in one query per relation, and
+        the links of a relation the records do not own in one more; a row is then joined from strings.
+        """
+        spec = self.spec
+        slots = [_Slot.of(spec, column) for column in csv_rows.columns(spec) if csv_rows.is_slot(spec, column)]
+        unowned = list(dict.fromkeys(slot.relation for slot in slots if not slot.owned))
+        for rows in self._row_batches(stored="csv", as_tuples=True):
+            templates = self._csv_templates(rows)
+            links = {name: group_by_record(spec.relations[name].links(row[0] for row in rows)) for name in unowned}
+            wanted = defaultdict(set)
+            for (_, ids), row in zip(templates, rows, strict=True):
+                for slot, slot_ids in zip(slots, ids, strict=True):
+                    if slot_ids is None:
+                        slot_ids = [link["id"] for link in links[slot.relation].get(row[0], ())]
+                    wanted[slot.target].update(slot_ids)
+            labels = {name: self._labels(SPECS[name], needed) for name, needed in wanted.items()}
+            lines = []
+            for (pieces, ids), row in zip(templates, rows, strict=True):
+                parts = [pieces[0]]
+                labelled = {}
+                for slot, slot_ids, after in zip(slots, ids, pieces[1:], strict=True):
+                    known = labels.get(slot.target, {})
+                    if slot_ids is not None:
+                        text = LIST_SEPARATOR.join(map(known.__getitem__, slot_ids))
+                    else:
+                        if slot.relation not in labelled:
+                            labelled[slot.relation] = {
+                                slot.relation: [
+                                    {**link, slot.label: known[link["id"]]}
+                                    for link in links[slot.relation].get(row[0], ())
+                                ]
+                            }
+                        text = slot.get(labelled[slot.relation])
+                    parts.append(csv_rows.cell(text))
+                    parts.append(after)
+                lines.append("".join(parts))
+            yield "".join(lines).encode()
+
+    def _csv_templates(self, rows):
+        """The stored CSV row of each (id, csv) row, parsed; rendered here for a row written without one."""
+        missing = [record_id for record_id, template, *_ in rows if template is None]
+        fresh = {}
+        if missing:  # written by a tool outside the API, before the app rendered it at start
+            model = self.spec.model
+            fresh = render_csv_rows(self.spec, list(model.select().where(model.id.in_(missing)).dicts()))
+        return [orjson.loads(fresh[record_id] if template is None else template) for record_id, template, *_ in rows]
+
+    def _labels(self, target, ids):
+        """{id: label as CSV text} of related records, each read once per export; "" for one that is gone."""
+        known = self._known.setdefault(("labels", target.name), defaultdict(str))
+        missing = ids.difference(known)
+        if missing:
+            found = self.renderer.labels(target, missing, csv_rows.label_field(target))
+            known.update((record_id, _text(label)) for record_id, label in found.items())
+        return known
 
     def _ndjson(self):
         for _, batch in self._record_batches():
@@ -361,3 +384,24 @@ def _feature(row, record):
         "geometry": {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
         "properties": record,
     }
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A CSV column that an export fills in (see `csv_rows.is_slot`)."""
+
+    relation: str
+    owned: bool
+    target: str
+    label: str
+    get: object
+
+    @classmethod
+    def of(cls, spec, column):
+        relation = spec.relations[column.relation]
+        label = csv_rows.label_field(SPECS[relation.target])
+        return cls(column.relation, relation.owned, relation.target, label, column.get)
+
+
+def _text(label):
+    return "" if label is None else str(label)

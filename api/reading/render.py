@@ -14,11 +14,13 @@ from api.db import padded_ids, select_by_shape
 from api.tables import STORED_JSON
 
 
-def with_stored_json(query, model, *columns):
-    """`query` selecting the id, the stored JSON (as `representation`) and `columns` of its `model` rows."""
-    stored = STORED_JSON[model]
-    selected = dict.fromkeys([model.id, stored.json.alias("representation"), *columns])
-    return query.select(*selected).join(stored, JOIN.LEFT_OUTER, on=(stored.record == model.id))
+def with_stored_json(query, model, *columns, stored="json"):
+    """`query` selecting the id, the stored JSON (as `representation`) and `columns` of its `model` rows;
+    `stored="csv"`: the stored CSV row instead (as `csv`)."""
+    table = STORED_JSON[model]
+    kept = table.json.alias("representation") if stored == "json" else table.csv.alias("csv")
+    selected = dict.fromkeys([model.id, kept, *columns])
+    return query.select(*selected).join(table, JOIN.LEFT_OUTER, on=(table.record == model.id))
 
 
 class RecordRenderer:
@@ -122,6 +124,15 @@ class RecordRenderer:
             return {}
         rows = self._full_rows(target, ids)
         return {row["id"]: encoded for row, encoded in zip(rows, self.encoded(target, rows), strict=True)}
+
+    def labels(self, target, ids, label):
+        """{id: `label`} of these records, straight from its column (a string field, dumped as it is)."""
+        model, ids = target.model, padded_ids(ids)
+
+        def build():
+            return model.select(model.id, getattr(model, label).alias("label")).where(model.id.in_(ids))
+
+        return {row["id"]: row["label"] for row in select_by_shape(("labels", model, len(ids)), build, ids)}
 
     def _summaries(self, target, ids):
         """Summary fields straight from their columns: no full record is read to pick four values."""
