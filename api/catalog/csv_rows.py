@@ -28,12 +28,21 @@ LINE_END = "\r\n"
 _QUOTED = re.compile(r'[",\r\n]')
 
 
+# What a relation's label column reads of each link: the related record's label, not the link's own.
+LABEL = "label"
+
+
 @dataclass(frozen=True)
 class CsvColumn:
     name: str
     get: object  # record -> value
     relation: str | None = None  # the relation whose links the column flattens
-    label: bool = False  # the related records' labels: read from them, not from the record
+    key: str | None = None  # what of each link: "id", LABEL or an attribute of the link
+    separator: str = LIST_SEPARATOR
+
+    @property
+    def label(self):
+        return self.key == LABEL
 
 
 def columns(spec):
@@ -55,11 +64,12 @@ def relation_columns(spec, relation_name):
     relation = spec.relations[relation_name]
     target = SPECS[relation.target]
     label = label_field(target)
-    found = [CsvColumn(f"{target.singular}_ids", links_getter(relation_name, "id"), relation_name)]
+    found = [CsvColumn(f"{target.singular}_ids", links_getter(relation_name, "id"), relation_name, "id")]
     for attribute in (label, *relation.attributes):
         separator = TEXT_SEPARATOR if attribute in SENTENCE_ATTRIBUTES else LIST_SEPARATOR
         getter = links_getter(relation_name, attribute, separator)
-        found.append(CsvColumn(f"{target.singular}_{attribute}s", getter, relation_name, label=attribute == label))
+        key = LABEL if attribute == label else attribute
+        found.append(CsvColumn(f"{target.singular}_{attribute}s", getter, relation_name, key, separator))
     return found
 
 
@@ -96,11 +106,17 @@ def is_slot(spec, column):
     return column.label or (column.relation is not None and not spec.relations[column.relation].owned)
 
 
-def row_template(spec, record):
-    """The record's CSV row as JSON `[pieces, ids]`: the encoded text before, between and after its slots
-    (`is_slot`), and for each label slot of a relation the record owns, the ids of its links in order.
+# How `row_template` lays a row out: a change renders every stored row again (representations_fingerprint).
+ROW_FORMAT = 3
 
-    `record` is the record as its stored JSON holds it: its fields and the links it owns.
+
+def row_template(spec, record):
+    """The record's CSV row as JSON `[pieces, ids]`, to be completed by an export: the encoded text before,
+    between and after its slots (`is_slot`), and for each slot, the ids of the links of a relation the
+    record owns (none for one it does not own).
+
+    `record` is the record as its stored JSON holds it: its fields and the links it owns. (One JSON
+    document parses faster than any splitting of text into as many strings.)
     """
     pieces, ids, current = [], [], []
     for index, column in enumerate(columns(spec)):
@@ -112,7 +128,7 @@ def row_template(spec, record):
         pieces.append("".join(current))
         current = []
         owned = spec.relations[column.relation].owned
-        ids.append([link["id"] for link in record[column.relation]] if owned else None)
+        ids.append([link["id"] for link in record[column.relation]] if owned else [])
     current.append(LINE_END)
     pieces.append("".join(current))
     return orjson.dumps([pieces, ids]).decode()

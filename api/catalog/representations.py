@@ -17,8 +17,8 @@ import orjson
 from peewee import JOIN
 
 from api.catalog import SPECS
+from api.catalog.csv_rows import ROW_FORMAT, is_slot, row_template
 from api.catalog.csv_rows import columns as csv_columns
-from api.catalog.csv_rows import is_slot, row_template
 from api.db import database
 from api.tables import STORED_JSON, DatasetState
 
@@ -112,7 +112,7 @@ def representations_fingerprint():
         )
         for resource, spec in SPECS.items()
     ]
-    return hashlib.sha256(orjson.dumps([package, shape])).hexdigest()[:16]
+    return hashlib.sha256(orjson.dumps([package, ROW_FORMAT, shape])).hexdigest()[:16]
 
 
 def refresh_representations():

@@ -19,6 +19,7 @@ from peewee import PostgresqlDatabase
 from playhouse.postgres_ext import ServerSide
 
 from api.catalog import SPECS, csv_rows
+from api.catalog.csv_rows import LABEL
 from api.catalog.representations import group_by_record, render_csv_rows
 from api.catalog.tabular import LIST_SEPARATOR, CsvLines
 from api.db import database
@@ -225,9 +226,12 @@ class Export:
         wanted = set(self.args.get("fields") or ())
         included = list(self.args.get("include") or ())
         matches = matches and bool(self.args.get("q"))
-        for rows in self._row_batches():
+        unchanged = not (included or wanted or relations or matches or as_dicts)
+        for rows in self._row_batches(as_tuples=unchanged):
+            if unchanged:  # (id, stored JSON) as the database returns them
+                rows = [{"id": record_id, "representation": stored} for record_id, stored, *_ in rows]
             encoded = self.renderer.encoded(self.spec, rows)
-            if not (included or wanted or relations or matches or as_dicts):
+            if unchanged:
                 yield rows, [(None, item) for item in encoded]
                 continue
             records = [orjson.loads(item) for item in encoded]
@@ -270,40 +274,35 @@ class Export:
         spec = self.spec
         slots = [_Slot.of(spec, column) for column in csv_rows.columns(spec) if csv_rows.is_slot(spec, column)]
         unowned = list(dict.fromkeys(slot.relation for slot in slots if not slot.owned))
+        cell = csv_rows.cell
         for rows in self._row_batches(stored="csv", as_tuples=True):
             templates = self._csv_templates(rows)
             links = {name: group_by_record(spec.relations[name].links(row[0] for row in rows)) for name in unowned}
+            for name in unowned:
+                for row in rows:
+                    links[name].setdefault(row[0], [])
             wanted = defaultdict(set)
-            for (_, ids), row in zip(templates, rows, strict=True):
+            for (_, ids), (record_id, *_) in zip(templates, rows, strict=True):
                 for slot, slot_ids in zip(slots, ids, strict=True):
-                    if slot_ids is None:
-                        slot_ids = [link["id"] for link in links[slot.relation].get(row[0], ())]
-                    wanted[slot.target].update(slot_ids)
+                    if slot.owned:
+                        wanted[slot.target].update(slot_ids)
+                    else:
+                        wanted[slot.target].update(link["id"] for link in links[slot.relation][record_id])
             labels = {name: self._labels(SPECS[name], needed) for name, needed in wanted.items()}
             lines = []
-            for (pieces, ids), row in zip(templates, rows, strict=True):
+            for (pieces, ids), (record_id, *_) in zip(templates, rows, strict=True):
                 parts = [pieces[0]]
-                labelled = {}
                 for slot, slot_ids, after in zip(slots, ids, pieces[1:], strict=True):
-                    known = labels.get(slot.target, {})
-                    if slot_ids is not None:
-                        text = LIST_SEPARATOR.join(map(known.__getitem__, slot_ids))
+                    if slot.owned:
+                        parts.append(cell(LIST_SEPARATOR.join(map(labels[slot.target].__getitem__, slot_ids))))
                     else:
-                        if slot.relation not in labelled:
-                            labelled[slot.relation] = {
-                                slot.relation: [
-                                    {**link, slot.label: known[link["id"]]}
-                                    for link in links[slot.relation].get(row[0], ())
-                                ]
-                            }
-                        text = slot.get(labelled[slot.relation])
-                    parts.append(csv_rows.cell(text))
+                        parts.append(cell(slot.text(links[slot.relation][record_id], labels.get(slot.target))))
                     parts.append(after)
                 lines.append("".join(parts))
             yield "".join(lines).encode()
 
     def _csv_templates(self, rows):
-        """The stored CSV row of each (id, csv) row, parsed; rendered here for a row written without one."""
+        """The stored CSV row of each (id, row), parsed; rendered here for a record written without one."""
         missing = [record_id for record_id, template, *_ in rows if template is None]
         fresh = {}
         if missing:  # written by a tool outside the API, before the app rendered it at start
@@ -388,19 +387,27 @@ def _feature(row, record):
 
 @dataclass(frozen=True)
 class _Slot:
-    """A CSV column that an export fills in (see `csv_rows.is_slot`)."""
+    """A CSV column that an export fills in (see `csv_rows.is_slot`): the labels of an owned relation's
+    links, or a column (`key` of each link, or its label) of a relation the record does not own."""
 
     relation: str
     owned: bool
     target: str
-    label: str
-    get: object
+    key: str
+    separator: str
 
     @classmethod
     def of(cls, spec, column):
         relation = spec.relations[column.relation]
-        label = csv_rows.label_field(SPECS[relation.target])
-        return cls(column.relation, relation.owned, relation.target, label, column.get)
+        return cls(column.relation, relation.owned, relation.target, column.key, column.separator)
+
+    def text(self, links, labels):
+        """The column of these links (dicts, as the relation reads them); `labels`: {id: label}."""
+        if self.key == "id":
+            return self.separator.join(link["id"] for link in links)
+        if self.key == LABEL:
+            return self.separator.join(labels[link["id"]] for link in links)
+        return self.separator.join(_text(link.get(self.key)) for link in links)
 
 
 def _text(label):
