@@ -24,6 +24,10 @@ every insert by default (`--fts triggers`: slow but correct). `--fts rebuild` dr
 the load, recreates them and then runs the FTS `'rebuild'` command on every external-content FTS
 table; it refuses when an FTS table is not external-content (its content would be lost).
 
+Stored representations: every record's public JSON and CSV row (the `<table>_json` tables that pages and
+exports read) are rendered after the load by the app's own `api.catalog.representations.refresh_representations`,
+as `eventledger init-db` would.
+
 Generation is deterministic (`--seed`). The dataset revision is set to 1, so `eventledger serve`
 does not seed the shipped fixtures into it.
 """
@@ -43,6 +47,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import create_app  # noqa: E402
+from api.catalog.representations import refresh_representations  # noqa: E402
 from api.db import database  # noqa: E402
 from api.migrations import create_tables  # noqa: E402
 from schemas import vocabulary as vocab  # noqa: E402
@@ -50,6 +55,7 @@ from schemas.dates import date_range  # noqa: E402
 from schemas.records import ActorInput, ClaimInput, EventInput, SourceInput  # noqa: E402
 
 BATCH = 50_000  # records per executemany batch; one transaction per table section
+REVISION = 1  # every record's `revision` (the dataset revision of its last change): the dataset's, set at the end
 SAMPLE_EVERY = 5_000  # validate every Nth generated record with its *Input schema
 
 # --- Text --------------------------------------------------------------------
@@ -270,6 +276,7 @@ class Generator:
                     created,
                     updated,
                     version,
+                    REVISION,
                     record["type"],
                     record["title"],
                     record["publisher"],
@@ -312,6 +319,7 @@ class Generator:
                     created,
                     updated,
                     version,
+                    REVISION,
                     record["name"],
                     record["kind"],
                     record["country"],
@@ -373,6 +381,7 @@ class Generator:
                     created,
                     updated,
                     version,
+                    REVISION,
                     record["title"],
                     summary,
                     record["type"],
@@ -429,6 +438,7 @@ class Generator:
                     created,
                     updated,
                     version,
+                    REVISION,
                     record["statement"],
                     record["status"],
                     record["status_rationale"],
@@ -446,13 +456,13 @@ class Generator:
 # --- Writing -------------------------------------------------------------------
 
 COLUMNS = {
-    "source": "id, created_at, updated_at, version, type, title, publisher, author, url, published, published_start, "
-    "published_end, published_precision, published_note, language, reliability, reliability_rationale, document, "
-    "reported_in_id",
-    "actor": "id, created_at, updated_at, version, name, kind, country, aliases, parent_id, description",
-    "event": "id, created_at, updated_at, version, title, summary, type, date, date_start, date_end, date_precision, "
-    "date_approximate, date_note, place, country, latitude, longitude",
-    "claim": "id, created_at, updated_at, version, statement, status, status_rationale, credibility, "
+    "source": "id, created_at, updated_at, version, revision, type, title, publisher, author, url, published, "
+    "published_start, published_end, published_precision, published_note, language, reliability, "
+    "reliability_rationale, document, reported_in_id",
+    "actor": "id, created_at, updated_at, version, revision, name, kind, country, aliases, parent_id, description",
+    "event": "id, created_at, updated_at, version, revision, title, summary, type, date, date_start, date_end, "
+    "date_precision, date_approximate, date_note, place, country, latitude, longitude",
+    "claim": "id, created_at, updated_at, version, revision, statement, status, status_rationale, credibility, "
     "credibility_rationale",
     "event_actor": "event_id, actor_id, role, position",
     "event_source": "event_id, source_id, excerpt, position",
@@ -622,6 +632,11 @@ def main():
             timings["fts rebuild"] = time.perf_counter() - begin
 
         conn.execute("UPDATE dataset_state SET revision = 1, changed_at = ? WHERE id = 1", (str(gen.clock.base),))
+        # Each record's stored JSON and CSV row (the `*_json` tables pages and exports read), rendered by the app's
+        # own code: create_tables() rendered none (the tables were empty then), so this renders every record.
+        begin = time.perf_counter()
+        refresh_representations()
+        timings["stored json"] = time.perf_counter() - begin
         begin = time.perf_counter()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("PRAGMA synchronous=NORMAL")
