@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from marshmallow import ValidationError, fields, validate
 
 from api.catalog import RESOURCE_NAMES
+from api.changelog import targets
 from schemas.envelopes import ListLinksSchema
 from schemas.query import MAX_LIMIT, QueryArgs, choices, older_page_fields
 from schemas.records import StrictSchema, UtcDateTime
@@ -19,7 +20,8 @@ MAX_URL_LENGTH = 2000
 
 
 def validate_webhook_url(value):
-    """http or https with a host; nothing else can be POSTed to."""
+    """http or https with a host, no credentials, and no address of the server's own network
+    (api/changelog/targets.py); nothing else can be POSTed to."""
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -33,6 +35,10 @@ def validate_webhook_url(value):
     if any(character.isspace() for character in value):
         raise ValidationError("Must not contain whitespace.")
     no_control_characters(value)
+    try:
+        targets.check_url(value)
+    except targets.TargetRefused as error:
+        raise ValidationError(str(error)) from error
 
 
 def no_control_characters(value):

@@ -14,10 +14,9 @@ import logging
 import random
 import secrets
 import signal
+import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ import orjson
 from peewee import JOIN, PostgresqlDatabase, chunked, fn
 
 from api.auth import SCOPE_RANK
+from api.changelog import targets
 from api.db import database
 from api.tables import ApiKey, Change, WebhookAttempt, WebhookDelivery, WebhookSubscription, utc_now
 
@@ -204,16 +204,6 @@ def backoff(attempts, rng=random):
 # Sending ------------------------------------------------------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: following it would POST to a URL nobody subscribed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 @dataclass
 class SendResult:
     status_code: int | None
@@ -225,18 +215,20 @@ class SendResult:
 
 
 def http_send(url, body, headers, timeout=SEND_TIMEOUT):
-    """POST `body`; the answer's status code, or the error when no answer came."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST `body` (to a public address only: api/changelog/targets.py); the answer's status code, or what
+    went wrong in words for the subscriber, never the internals of the server or of its network."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            response.read(65536)  # the body is ignored; a short read lets the connection close cleanly
-            return SendResult(response.status, None)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return SendResult(error.code, None)
-    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
-        reason = getattr(error, "reason", error)
-        return SendResult(None, f"{type(reason).__name__}: {reason}"[:500])
+        return SendResult(targets.post(url, body, headers, timeout), None)
+    except targets.TargetRefused as error:
+        return SendResult(None, f"Not sent: {error}")
+    except TimeoutError:
+        return SendResult(None, f"No answer within {timeout} seconds.")
+    except ssl.SSLError:
+        return SendResult(None, "The TLS handshake failed (certificate or protocol).")
+    except http.client.HTTPException:
+        return SendResult(None, "The answer was not valid HTTP.")
+    except OSError:
+        return SendResult(None, "Could not connect to the receiver.")
 
 
 # The worker ---------------------------------------------------------------------------------------------------------
