@@ -36,6 +36,8 @@ class Config:
     # Reverse proxies in front of the app whose X-Forwarded-For to trust: without it every client
     # behind a proxy is the proxy's address, and shares one budget.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # The largest request body read (bytes): a bigger one is a 413 before it is read.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
 
     API_TITLE = "eventledger"
     API_VERSION = "1.0.0"

@@ -7,8 +7,15 @@ webargs' validation errors) into the one error shape.
 import logging
 
 import orjson
-from flask import Response, request
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound, RequestURITooLarge
+from flask import Response, current_app, request
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+    RequestEntityTooLarge,
+    RequestURITooLarge,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:eventledger:problem:"
@@ -95,7 +102,15 @@ def reject_long_urls():
         raise RequestURITooLarge(f"The URL is longer than {MAX_URL_LENGTH} characters.")
 
 
+def _body_too_large(error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return problem_response(
+        RequestEntityTooLarge(f"The request body is larger than {limit:,} bytes (the server's MAX_BODY_BYTES).")
+    )
+
+
 def init_app(app):
     app.before_request(reject_long_urls)
+    app.register_error_handler(RequestEntityTooLarge, _body_too_large)
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(Exception, problem_response)

@@ -2,6 +2,7 @@
 JSON bodies, headers and links, and the documentation of headers and error responses."""
 
 import hashlib
+import json
 import math
 import re
 from collections import OrderedDict
@@ -125,21 +126,32 @@ def path_etag(revision, full_path, variant=""):
     return f'"r{revision}-{digest}"'
 
 
-ETAG_REVISION = re.compile(r"^r(\d+)(-|$)")
+ETAG_REVISION = re.compile(r"^r(\d{1,18})-[0-9a-f]{16}$")
 
 
 def if_match_revision():
-    """The newest dataset revision this request's If-Match names, as `path_etag` wrote it into the ETag.
+    """The newest dataset revision at which this request's If-Match is the ETag of the record it edits.
 
-    None without the header, infinity for `*`, -1 when no tag is one of ours. Weak tags count too: a proxy
-    that compressed a GET may have weakened its ETag; the revision is still in it.
+    None without the header, infinity for `*`, -1 when no tag is one. A tag counts only if it is exactly
+    what `GET <this record's URL>` carried at some revision, no later than the current one: any revision
+    since the record last changed names the same version of it, which is what the check is for (an edit
+    elsewhere in the dataset must not make a client's tag stale). Weak tags count too: a proxy that
+    compressed a GET may have weakened its ETag.
     """
     if "If-Match" not in request.headers:
         return None
     if request.if_match.star_tag:
         return math.inf
-    tags = request.if_match.as_set(include_weak=True)
-    return max((int(match.group(1)) for tag in tags if (match := ETAG_REVISION.match(tag))), default=-1)
+    newest, current = -1, None
+    for tag in request.if_match.as_set(include_weak=True):
+        match = ETAG_REVISION.match(tag or "")
+        if match is None:
+            continue
+        revision = int(match.group(1))
+        current = current_revision() if current is None else current
+        if revision <= current and path_etag(revision, request.path + "?") == f'"{tag}"':
+            newest = max(newest, revision)
+    return newest
 
 
 def not_modified(etag, ensure_exists=None):
@@ -370,22 +382,77 @@ def last_modified(row):
     return row["updated_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
+MAX_BODY_DEPTH = 16  # a record nests three levels deep (a claim's source links); nothing needs more
+
+
+def _refuse_duplicate_members(pairs):
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise BadRequest(f"The body names a member more than once: {', '.join(repeated)}.")
+    return dict(pairs)
+
+
+def _refuse_constant(name):
+    raise BadRequest(f"The body holds {name}, which is not a JSON number.")
+
+
+def _finite_number(text):
+    number = float(text)
+    if not math.isfinite(number):
+        raise BadRequest(f"The body holds the number {text[:40]}, beyond the range of a double.")
+    return number
+
+
+def _depth(value):
+    """How deeply `value` nests, counted without recursion (a body may be hostile)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_BODY_DEPTH:
+                return depth
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def request_body():
-    """The JSON object sent, as (canonical bytes, dict): 415 for another media type, 400 for bad JSON.
+    """The JSON object sent, as (canonical bytes, dict): 415 for another media type or charset, 400 for bad
+    JSON, a member named twice, NaN or Infinity, or nesting deeper than MAX_BODY_DEPTH.
 
     Read once per request: a PATCH reads it for its syntax before its preconditions, then for its schema.
+    Its size is bounded before it is read (MAX_CONTENT_LENGTH: a 413).
     """
     if "request_body" not in g:
-        mimetype = request.mimetype or ""
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
+        if request.mimetype != "application/json":
             raise UnsupportedMediaType("Send the record as JSON, with `Content-Type: application/json`.")
+        if request.mimetype_params.get("charset", "utf-8").lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(
+                "Send JSON as UTF-8 (RFC 8259): `Content-Type: application/json; charset=utf-8`."
+            )
         try:
-            body = orjson.loads(request.get_data())
-        except orjson.JSONDecodeError as error:
+            body = json.loads(
+                request.get_data().decode("utf-8"),
+                object_pairs_hook=_refuse_duplicate_members,
+                parse_constant=_refuse_constant,
+                parse_float=_finite_number,
+            )
+        except UnicodeDecodeError:
+            raise BadRequest("The body is not valid UTF-8.") from None
+        except RecursionError:
+            raise BadRequest(f"The body nests deeper than {MAX_BODY_DEPTH} levels.") from None
+        except ValueError as error:
             raise BadRequest(f"The body is not valid JSON: {error}") from None
         if not isinstance(body, dict):
             raise BadRequest("The body must be a JSON object of the record's fields.")
-        g.request_body = orjson.dumps(body, option=orjson.OPT_SORT_KEYS), body
+        if _depth(body) > MAX_BODY_DEPTH:
+            raise BadRequest(f"The body nests deeper than {MAX_BODY_DEPTH} levels.")
+        try:
+            canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError as error:  # an integer beyond 64 bits
+            raise BadRequest(f"The body holds a value out of range: {error}.") from None
+        g.request_body = canonical, body
     return g.request_body
 
 
@@ -396,6 +463,8 @@ def edit_note():
     note = unquote(note.strip())
     if len(note) > MAX_NOTE_LENGTH:
         raise BadParameter("X-Edit-Note", f"longer than {MAX_NOTE_LENGTH} characters", location="header")
+    if any(ord(character) < 32 and character not in "\t\n\r" or character == "\x7f" for character in note):
+        raise BadParameter("X-Edit-Note", "holds a control character", location="header")
     return note
 
 

@@ -7,6 +7,30 @@ from marshmallow import ValidationError, fields, validate
 from schemas.dates import PARTIAL_DATE_PATTERN, QUERY_DATE_PATTERN, date_range
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+# The longest strings a record takes, the same on both databases (a short text is a VARCHAR(255) on
+# PostgreSQL): beyond them a write is a 422, so no one record floods the pages, feeds and exports it rides in.
+SHORT_TEXT_MAX = 255  # names, places, publishers
+TITLE_MAX = 1_000  # titles and claim statements
+LONG_TEXT_MAX = 20_000  # summaries, descriptions, rationales, notes, excerpts
+URL_MAX = 2_000
+MAX_ALIASES = 50
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(value):
+    """No NUL (PostgreSQL cannot store one) nor any other control character but tab and line breaks."""
+    if _CONTROL.search(value):
+        raise ValidationError("Must not contain control characters (only tabs and line breaks).")
+
+
+def bounded_text(max_length, min_length=None, **kwargs):
+    """A string of at most `max_length` characters without control characters; `validate` adds checks."""
+    extra = kwargs.pop("validate", None)
+    checks = [validate.Length(min=min_length, max=max_length), printable]
+    checks += extra if isinstance(extra, list) else [extra] if extra else []
+    return fields.String(validate=checks, **kwargs)
+
+
 _SLUG = re.compile(SLUG_PATTERN)
 
 

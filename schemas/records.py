@@ -14,11 +14,25 @@ import orjson
 from marshmallow import RAISE, Schema, fields, pre_dump, validate
 
 from schemas import vocabulary as vocab
-from schemas.fields import Choice, CountryCode, PartialDate, Slug
+from schemas.fields import (
+    LONG_TEXT_MAX,
+    MAX_ALIASES,
+    SHORT_TEXT_MAX,
+    TITLE_MAX,
+    URL_MAX,
+    Choice,
+    CountryCode,
+    PartialDate,
+    Slug,
+    bounded_text,
+)
 
 
-def text(description, **kwargs):
-    return fields.String(metadata={"description": description}, **kwargs)
+def text(description, max_length=LONG_TEXT_MAX, **kwargs):
+    """Free text: a description for the spec, at most `max_length` characters, no control characters."""
+    if kwargs.get("dump_only"):
+        return fields.String(metadata={"description": description}, **kwargs)
+    return bounded_text(max_length, metadata={"description": description}, **kwargs)
 
 
 class UtcDateTime(fields.DateTime):
@@ -100,12 +114,21 @@ def match_field():
 
 class SourceFields(StrictSchema):
     type = Choice(vocab.SOURCE_TYPES, required=True, metadata={"description": vocab.describe(vocab.SOURCE_TYPES)})
-    title = text("Title as published.", required=True, validate=validate.Length(min=1))
+    title = text("Title as published.", TITLE_MAX, required=True, validate=validate.Length(min=1))
     publisher = text(
-        "Who published it, where known.", allow_none=True, load_default=None, validate=validate.Length(min=1)
+        "Who published it, where known.",
+        SHORT_TEXT_MAX,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1),
     )
-    author = text("Author, where known.", allow_none=True, load_default=None)
-    url = fields.Url(allow_none=True, load_default=None, metadata={"description": "Where it can be read, where known."})
+    author = text("Author, where known.", SHORT_TEXT_MAX, allow_none=True, load_default=None)
+    url = fields.Url(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=URL_MAX),
+        metadata={"description": "Where it can be read, where known."},
+    )
     published = PartialDate(
         allow_none=True,
         load_default=None,
@@ -126,6 +149,7 @@ class SourceFields(StrictSchema):
     reliability_rationale = text("Why the source has its reliability grade.", required=True)
     document = text(
         "File name of the source's full text, shipped with the dataset, that excerpts are checked against.",
+        SHORT_TEXT_MAX,
         allow_none=True,
         load_default=None,
     )
@@ -158,11 +182,19 @@ class SourceInput(SourceFields):
 
 class ActorFields(StrictSchema):
     name = text(
-        "Name as the source gives it; unnamed actors are described.", required=True, validate=validate.Length(min=1)
+        "Name as the source gives it; unnamed actors are described.",
+        SHORT_TEXT_MAX,
+        required=True,
+        validate=validate.Length(min=1),
     )
     kind = Choice(vocab.ACTOR_KINDS, required=True, metadata={"description": vocab.describe(vocab.ACTOR_KINDS)})
     country = CountryCode(allow_none=True, load_default=None)
-    aliases = fields.List(fields.String(), load_default=list, metadata={"description": "Other names the sources use."})
+    aliases = fields.List(
+        bounded_text(SHORT_TEXT_MAX, min_length=1),
+        load_default=list,
+        validate=validate.Length(max=MAX_ALIASES),
+        metadata={"description": "Other names the sources use."},
+    )
     parent = Slug(allow_none=True, load_default=None, metadata={"description": "Id of the actor this one belongs to."})
     description = text("Who the actor is, as the sources describe it.", required=True)
 
@@ -191,7 +223,7 @@ LOCATION_COLUMNS = ("place", "country", "latitude", "longitude")
 
 
 class LocationSchema(StrictSchema):
-    place = text("Place name as the source gives it.", allow_none=True, load_default=None)
+    place = text("Place name as the source gives it.", SHORT_TEXT_MAX, allow_none=True, load_default=None)
     country = CountryCode(allow_none=True, load_default=None)
     latitude = fields.Float(
         allow_none=True,
@@ -208,7 +240,7 @@ class LocationSchema(StrictSchema):
 
 
 class EventFields(StrictSchema):
-    title = text("Short neutral title.", required=True, validate=validate.Length(min=1))
+    title = text("Short neutral title.", TITLE_MAX, required=True, validate=validate.Length(min=1))
     summary = text("What happened, in the sources' terms.", required=True)
     type = Choice(vocab.EVENT_TYPES, required=True, metadata={"description": vocab.describe(vocab.EVENT_TYPES)})
     date = PartialDate(
@@ -266,7 +298,7 @@ class EventInput(EventFields):
 
 
 class ClaimFields(StrictSchema):
-    statement = text("The claim, in one sentence.", required=True, validate=validate.Length(min=1))
+    statement = text("The claim, in one sentence.", TITLE_MAX, required=True, validate=validate.Length(min=1))
     status = Choice(vocab.CLAIM_STATUSES, required=True, metadata={"description": vocab.describe(vocab.CLAIM_STATUSES)})
     status_rationale = text("Why the claim has its status, in the sources' terms.", required=True)
     credibility = fields.Integer(

@@ -17,6 +17,7 @@ from writes_helpers import (
 
 from api.db import database
 from api.tables import ClaimSource, EventActor, dataset_revision
+from api.web import path_etag
 
 RESOURCES = ("sources", "actors", "events", "claims")
 # A text field of each resource and a new value for it.
@@ -257,20 +258,49 @@ def test_two_editors_with_the_same_etag_the_second_gets_412(seeded, client, key)
     assert retry.status_code == 200
 
 
-def test_an_etag_read_after_the_last_change_of_the_record_is_accepted(seeded, client, key):
-    # Another record changed since, but this one did not: any ETag of a later revision will do.
+def test_the_records_own_etag_read_after_its_last_change_is_accepted(seeded, client, key):
+    """Another record changed since, but this one did not: its ETag read at any later revision will do."""
+    china = f"{API}/actors/china"
+    etag = client.get(china).headers["ETag"]
     client.patch(f"{API}/actors/russia", json={"name": "Russia!"}, headers=auth(key, **{"If-Match": "*"}))
-    list_etag = client.get(f"{API}/events").headers["ETag"]
-    response = client.patch(
-        f"{API}/actors/china", json={"name": "China!"}, headers=auth(key, **{"If-Match": list_etag})
-    )
-    assert response.status_code == 200
+    response = client.patch(china, json={"name": "China!"}, headers=auth(key, **{"If-Match": etag}))
+    assert response.status_code == 200, response.get_data(as_text=True)
     weak = client.patch(
-        f"{API}/actors/china",
-        json={"name": "China"},
-        headers=auth(key, **{"If-Match": "W/" + response.headers["ETag"]}),
+        china, json={"name": "China"}, headers=auth(key, **{"If-Match": "W/" + response.headers["ETag"]})
     )
     assert weak.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    [
+        "list",  # the ETag of another URL, at the current revision
+        "other record",
+        '"r99999999999999999999999999-0123456789abcdef"',  # invented, from the future
+        "future",  # the record's own URL at a revision the dataset has not reached
+        '"r1"',
+        '""',
+        'W/""',
+        '"r1-x"',
+        "garbage",
+    ],
+)
+def test_if_match_is_the_records_own_etag_and_nothing_else(seeded, client, key, if_match):
+    china = f"{API}/actors/china"
+    current = int(client.get(china).headers["ETag"].strip('"').split("-")[0][1:])
+    tags = {
+        "list": client.get(f"{API}/events").headers["ETag"],
+        "other record": client.get(f"{API}/actors/russia").headers["ETag"],
+        "future": path_etag(current + 1, "/api/v1/actors/china?"),
+    }
+    header = tags.get(if_match, if_match)
+    for response in (
+        client.patch(china, json={"name": "Not China"}, headers=auth(key, **{"If-Match": header})),
+        client.delete(china, headers=auth(key, **{"If-Match": header})),
+    ):
+        assert_problem(response, 412)
+        assert "no ETag of this record" in response.get_json()["detail"]
+    assert client.get(china).get_json()["data"]["name"] == "China"
 
 
 def test_detaching_an_actor_clears_its_childrens_parent(seeded, client, key):

@@ -224,7 +224,7 @@ class Export:
         is its stored JSON alone.
         """
         wanted = set(self.args.get("fields") or ())
-        included = list(self.args.get("include") or ())
+        included = list(dict.fromkeys(self.args.get("include") or ()))
         matches = matches and bool(self.args.get("q"))
         unchanged = not (included or wanted or relations or matches or as_dicts)
         for rows in self._row_batches(as_tuples=unchanged):

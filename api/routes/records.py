@@ -320,7 +320,7 @@ def list_response(spec, args, scope=None, parent=None):
     links = {"self": request.url, "next": url_with(cursor=page.next_cursor) if page.next_cursor else None}
     if args.get("include") or args.get("fields") or args.get("q"):
         records = [orjson.loads(record) for record in encoded]
-        for relation_name in args.get("include", []):
+        for relation_name in dict.fromkeys(args.get("include", [])):
             renderer().embed(spec, records, relation_name, full=True, fragments=True)
         if args.get("fields"):
             records = [select_fields(record, set(args["fields"]) | set(args.get("include", []))) for record in records]

@@ -60,12 +60,17 @@ class PreconditionRequired(_PreconditionRequired):
 
 
 def check_if_match(if_match_revision, record_revision):
-    """An If-Match must name a dataset revision at least as new as the record's last change (or be `*`).
+    """An If-Match must be the record's ETag at a revision at least as new as its last change (or be `*`).
 
-    `if_match_revision` is the newest revision the header names (api/web.py reads it), None without one.
+    `if_match_revision` is that revision (api/web.py reads it), -1 for tags that are not the record's,
+    None without the header.
     """
     if if_match_revision is None:
         raise PreconditionRequired()
+    if if_match_revision < 0:
+        raise PreconditionFailed(
+            "If-Match names no ETag of this record: send the ETag that a GET of the record answered (or `*`)."
+        )
     if if_match_revision < record_revision:
         raise PreconditionFailed(
             f"The record changed at revision r{record_revision}, after the ETag in If-Match was read: "
