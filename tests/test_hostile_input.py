@@ -1,0 +1,126 @@
+"""Hostile and malformed request bodies on both databases: a 4xx problem naming the problem, never a 5xx,
+and nothing written."""
+
+import json
+
+import pytest
+from writes_helpers import API, auth, make_key, shipped, snapshot
+
+from schemas.fields import LONG_TEXT_MAX, SHORT_TEXT_MAX, TITLE_MAX
+
+
+@pytest.fixture
+def key(app):
+    return make_key("mallory")
+
+
+def nested(depth):
+    return "[" * depth + "]" * depth
+
+
+ACTOR = json.dumps(shipped("actors", id="new-actor"))
+# (name, body bytes, content type, status, words the problem's detail holds)
+BODIES = [
+    ("empty", b"", "application/json", 400, "not valid JSON"),
+    ("not json", b"{nope", "application/json", 400, "not valid JSON"),
+    ("array", b"[]", "application/json", 400, "JSON object"),
+    (
+        "duplicate member",
+        ACTOR[:-1].encode() + b', "id": "other-actor"}',
+        "application/json",
+        400,
+        "more than once: id",
+    ),
+    ("NaN", ACTOR[:-1].encode() + b', "x": NaN}', "application/json", 400, "NaN"),
+    ("Infinity", ACTOR[:-1].encode() + b', "x": -Infinity}', "application/json", 400, "-Infinity"),
+    ("huge float", ACTOR[:-1].encode() + b', "x": 1e999}', "application/json", 400, "range of a double"),
+    ("huge integer", ACTOR[:-1].encode() + b', "x": 123456789012345678901234567890}', "application/json", 400, "range"),
+    ("5000 digits", ACTOR[:-1].encode() + b', "x": ' + b"9" * 5000 + b"}", "application/json", 400, "not valid JSON"),
+    (
+        "deep array",
+        ACTOR[:-1].encode() + b', "x": ' + nested(200).encode() + b"}",
+        "application/json",
+        400,
+        "16 levels",
+    ),
+    (
+        "very deep",
+        ACTOR[:-1].encode() + b', "x": ' + nested(100_000).encode() + b"}",
+        "application/json",
+        400,
+        "levels",
+    ),
+    ("latin-1", ACTOR.encode("latin-1"), "application/json; charset=latin-1", 415, "UTF-8"),
+    ("not utf-8", ACTOR.replace("new-actor", "new-\xe9").encode("latin-1"), "application/json", 400, "UTF-8"),
+    ("vendor json", ACTOR.encode(), "application/vnd.evil+json", 415, "application/json"),
+    ("form", b"id=x", "application/x-www-form-urlencoded", 415, "application/json"),
+    (
+        "too large",
+        json.dumps({**json.loads(ACTOR), "description": "x" * 1_100_000}).encode(),
+        "application/json",
+        413,
+        "1,048,576 bytes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "content_type", "status", "words"), BODIES, ids=[case[0] for case in BODIES])
+def test_a_malformed_body_is_a_4xx_problem_and_writes_nothing(client, key, name, body, content_type, status, words):
+    before = snapshot()
+    for method, path in (("post", f"{API}/actors"), ("patch", f"{API}/actors/russia")):
+        headers = auth(key, **({"If-Match": "*"} if method == "patch" else {}))
+        response = getattr(client, method)(path, data=body, content_type=content_type, headers=headers)
+        assert response.status_code == status, (name, method, response.get_data(as_text=True)[:300])
+        assert response.mimetype == "application/problem+json"
+        assert words in response.get_json()["detail"], (name, response.get_json()["detail"])
+    assert snapshot() == before
+
+
+LIMITS = [
+    ("actors", "name", SHORT_TEXT_MAX),
+    ("actors", "description", LONG_TEXT_MAX),
+    ("events", "title", TITLE_MAX),
+    ("events", "summary", LONG_TEXT_MAX),
+    ("claims", "statement", TITLE_MAX),
+    ("sources", "publisher", SHORT_TEXT_MAX),
+]
+
+
+@pytest.mark.parametrize(("resource", "field", "limit"), LIMITS)
+def test_every_string_has_a_maximum_the_same_on_both_databases(seeded, client, key, resource, field, limit):
+    """At the limit a string is stored whole; one character more is a 422 naming the field, on SQLite as on
+    PostgreSQL (whose VARCHAR(255) would otherwise refuse it with a 500)."""
+    record_id = shipped(resource)["id"]
+    at_limit = client.patch(
+        f"{API}/{resource}/{record_id}", json={field: "é" * limit}, headers=auth(key, **{"If-Match": "*"})
+    )
+    assert at_limit.status_code == 200, at_limit.get_data(as_text=True)[:300]
+    assert client.get(f"{API}/{resource}/{record_id}").get_json()["data"][field] == "é" * limit
+    before = snapshot()
+    over = client.patch(
+        f"{API}/{resource}/{record_id}", json={field: "é" * (limit + 1)}, headers=auth(key, **{"If-Match": "*"})
+    )
+    assert over.status_code == 422
+    assert [error["parameter"] for error in over.get_json()["errors"]] == [field]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("text", ["nul \x00 inside", "bell \x07", "escape \x1b[31m", "delete \x7f"])
+def test_control_characters_are_refused_everywhere_text_goes_in(seeded, client, key, text):
+    before = snapshot()
+    response = client.patch(f"{API}/actors/russia", json={"name": text}, headers=auth(key, **{"If-Match": "*"}))
+    assert response.status_code == 422 and response.get_json()["errors"][0]["parameter"] == "name"
+    aliases = client.patch(f"{API}/actors/russia", json={"aliases": [text]}, headers=auth(key, **{"If-Match": "*"}))
+    assert aliases.status_code == 422
+    note = client.patch(
+        f"{API}/actors/russia", json={"name": "Russia"}, headers=auth(key, **{"If-Match": "*", "X-Edit-Note": text})
+    )
+    assert note.status_code == 400 and "X-Edit-Note" in note.get_json()["detail"]
+    assert snapshot() == before
+
+
+def test_tabs_and_line_breaks_are_text(seeded, client, key):
+    response = client.patch(
+        f"{API}/actors/russia", json={"description": "one\ttwo\r\nthree\n"}, headers=auth(key, **{"If-Match": "*"})
+    )
+    assert response.status_code == 200
