@@ -79,6 +79,14 @@ def padded_ids(ids):
     return ids + ids[-1:] * (size - len(ids))
 
 
+def read_snapshot():
+    """One read transaction, so that every statement of a GET sees the same committed data: SQLite's WAL
+    gives each transaction its snapshot; PostgreSQL needs REPEATABLE READ for one (READ ONLY as well)."""
+    if isinstance(database.obj, PooledPostgresqlExtDatabase):
+        return database.atomic(isolation_level="REPEATABLE READ, READ ONLY")
+    return database.atomic()
+
+
 def bind_database(url):
     database.initialize(open_database(url))
     return database

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from api.db import read_snapshot
 from api.errors import BadParameter
 from api.reading.pagination import CursorCodec
 from api.reading.render import select_fields
@@ -171,9 +172,11 @@ def not_modified(etag, ensure_exists=None):
 def conditional_get(*, cache=True, exists=None, variant=None, finish=None):
     """Every GET of the dataset, around its view: the revision, the ETag, the 304, the finished-response cache.
 
-    The ETag is made of the dataset revision and the exact request (`variant` names a representation
-    chosen by content negotiation), so a matching If-None-Match is answered before any query of the
-    data, and within a revision a finished body is served again from the cache. The view reads the
+    The whole answer reads one snapshot of the data (`read_snapshot`): a page, its count, its embedded
+    records and its revision agree, whatever commits meanwhile. The ETag is made of the dataset revision
+    and the exact request (`variant` names a representation chosen by content negotiation), so a matching
+    If-None-Match is answered before any query of the data, and within a revision a finished body is
+    served again from the cache. The view reads the
     ETag with `current_etag()`; its 200 is kept when `cache` (a bool, or a function of the view's
     arguments) says so, under the revision the view read (it may have moved to a snapshot's). `exists`,
     called with the view's arguments, raises the 404 that `If-None-Match: *` must get for a missing
@@ -183,6 +186,10 @@ def conditional_get(*, cache=True, exists=None, variant=None, finish=None):
     def decorate(view):
         @wraps(view)
         def answer(*args, **kwargs):
+            with read_snapshot():
+                return _answer(*args, **kwargs)
+
+        def _answer(*args, **kwargs):
             revision = current_revision()
             g.etag = request_etag(revision, variant(*args, **kwargs) if variant else "")
             keep = cache(*args, **kwargs) if callable(cache) else cache

@@ -2,6 +2,7 @@
 and nothing written."""
 
 import json
+import threading
 
 import pytest
 from writes_helpers import API, auth, make_key, shipped, snapshot
@@ -124,3 +125,34 @@ def test_tabs_and_line_breaks_are_text(seeded, client, key):
         f"{API}/actors/russia", json={"description": "one\ttwo\r\nthree\n"}, headers=auth(key, **{"If-Match": "*"})
     )
     assert response.status_code == 200
+
+
+def test_a_page_reads_one_snapshot_whatever_commits_meanwhile(seeded, app, client, key, monkeypatch):
+    """A write that commits between a page's statements (here, between the page and its embedded actors)
+    is not half seen: the page, its embedded records and its revision are all from before it."""
+    renderer = app.extensions["eventledger.renderer"]
+    full_encoded, done = renderer._full_encoded, []
+
+    def rename_first(target, ids):
+        if not done:
+            writer = threading.Thread(
+                target=lambda: done.append(
+                    app.test_client().patch(
+                        f"{API}/actors/russia",
+                        json={"name": "Renamed meanwhile"},
+                        headers=auth(key, **{"If-Match": "*"}),
+                    )
+                )
+            )
+            writer.start()
+            writer.join(timeout=30)
+        return full_encoded(target, ids)
+
+    monkeypatch.setattr(renderer, "_full_encoded", rename_first)
+    before = client.get(f"{API}/actors/russia").get_json()
+    body = client.get(f"{API}/events?actor=russia&include=actors&limit=5").get_json()
+    assert done and done[0].status_code == 200, done and done[0].get_data(as_text=True)
+    names = {link["name"] for event in body["data"] for link in event["actors"] if link["id"] == "russia"}
+    assert names == {before["data"]["name"]}
+    assert body["meta"]["dataset_revision"] == before["meta"]["dataset_revision"]
+    assert client.get(f"{API}/actors/russia").get_json()["data"]["name"] == "Renamed meanwhile"
