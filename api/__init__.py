@@ -8,7 +8,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import commands, db, errors, ratelimit
+from api import commands, db, errors, ratelimit, security
 from api.catalog import SPECS
 from api.config import LICENSE, Config
 from api.errors import PROBLEM_MEDIA_TYPE
@@ -122,11 +122,15 @@ def create_app(config=None):
     errors.init_app(app)
     ratelimit.init_app(app)
     app.after_request(add_dataset_version)
+    security.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
     app.extensions.update(new_caches(app.config))
-    app.extensions["eventledger.cursors"] = CursorCodec(app.config["CURSOR_SECRET"])
+    # Without CURSOR_SECRET, the codec is made on first use from the database's own secret (api/web.py cursors).
+    app.extensions["eventledger.cursors"] = (
+        CursorCodec(app.config["CURSOR_SECRET"]) if app.config["CURSOR_SECRET"] else None
+    )
     app.extensions["eventledger.api"] = api
     app.extensions["eventledger.specs"] = SPECS
     commands.init_app(app)

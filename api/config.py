@@ -12,9 +12,10 @@ class Config:
     PORT = int(os.environ.get("PORT", "8000"))
     # Comma-separated origins allowed by CORS; "*" (the default) suits a public read API.
     CORS_ORIGINS = [o.strip() for o in os.environ.get("CORS_ORIGINS", "*").split(",") if o.strip()]
-    # Signs pagination cursors so a tampered cursor is told apart from a stale one.
+    # Signs pagination cursors so a tampered cursor is told apart from a stale one. Unset, the database
+    # keeps one made at random (api/tables.py stored_cursor_secret), which every server of it shares.
     # Not Flask's SECRET_KEY: with none set, Flask skips the session machinery on every request.
-    CURSOR_SECRET = os.environ.get("CURSOR_SECRET", "eventledger-public-cursor-key")
+    CURSOR_SECRET = os.environ.get("CURSOR_SECRET") or None
     CACHE_CONTROL = os.environ.get("CACHE_CONTROL", "public, max-age=60, stale-while-revalidate=300")
     # The changes feed: how many seconds a poller is told to wait (Poll-Interval), and a Cache-Control that
     # lets caches keep a page but has them revalidate it (a cheap 304), so no poller is served a stale end.

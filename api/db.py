@@ -13,12 +13,17 @@ SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
     ("synchronous", "normal"),
-    # Writes are serialised (BEGIN IMMEDIATE): a writer queues behind the others instead of failing fast.
-    ("busy_timeout", 30000),
+    # Writes are serialised (BEGIN IMMEDIATE): a writer queues behind the others instead of failing fast,
+    # for at most this long (ms); then its request is a 503 with Retry-After (api/errors.py).
+    ("busy_timeout", 10000),
     # 8 MB per connection: each worker thread keeps its own pooled connection and that much page
     # cache (and as much again for a sort), so this bounds a worker's memory; the OS caches the rest.
     ("cache_size", -8000),
 )
+
+
+PG_CONNECT_TIMEOUT = 2  # seconds per attempt (libpq makes two with sslmode=prefer, the default)
+PG_STATEMENT_TIMEOUT_MS = 30_000  # an export streams many short fetches; no single statement runs this long
 
 
 def _unicode_lower(text):
@@ -43,6 +48,12 @@ def open_database(url):
         return db
     if scheme in ("postgres", "postgresql"):
         name = params.pop("database")
+        # A server that is down or stalled must not hold a request for long: connecting and each statement
+        # are bounded (the URL's own settings win), and the request becomes a 503 (api/errors.py).
+        params.setdefault("connect_timeout", PG_CONNECT_TIMEOUT)
+        options = params.get("options", "")
+        if "statement_timeout" not in options:
+            params["options"] = f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
         # The Ext database can stream a query through a server-side cursor (exports use it).
         return PooledPostgresqlExtDatabase(name, max_connections=32, stale_timeout=300, **params)
     raise ValueError(f"DATABASE_URL: unsupported scheme '{scheme}' (use sqlite:/// or postgresql://)")

@@ -8,6 +8,7 @@ import logging
 
 import orjson
 from flask import Response, current_app, request
+from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -15,6 +16,7 @@ from werkzeug.exceptions import (
     NotFound,
     RequestEntityTooLarge,
     RequestURITooLarge,
+    ServiceUnavailable,
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -67,8 +69,34 @@ def _slug(error):
     return error.name.lower().replace(" ", "-").replace("'", "")
 
 
+# Seconds a client is told to wait when the database is down, stalled past its timeouts, locked or full.
+OUTAGE_RETRY_AFTER = 5
+
+
+def _outage(error):
+    """A 503 for a database that cannot answer now (peewee's OperationalError and InterfaceError wrap the
+    drivers' own: a refused or lost connection, a timeout, a lock held too long, a full disk)."""
+    log.warning("Database unavailable: %s: %s", type(error).__name__, error)
+    outage = ServiceUnavailable(
+        f"The database cannot answer now ({_outage_reason(error)}); retry after {OUTAGE_RETRY_AFTER} seconds."
+    )
+    outage.data = {"headers": {"Retry-After": str(OUTAGE_RETRY_AFTER)}}
+    return outage
+
+
+def _outage_reason(error):
+    text = str(error).lower()
+    if "full" in text:
+        return "its disk is full"
+    if "locked" in text or "timeout" in text or "timed out" in text:
+        return "it is busy or stalled"
+    return "it cannot be reached"
+
+
 def problem_response(error):
-    if not isinstance(error, HTTPException):
+    if isinstance(error, OperationalError | InterfaceError):
+        error = _outage(error)
+    elif not isinstance(error, HTTPException):
         log.exception("Unhandled error", exc_info=error)
         error = InternalServerError()
     body = {

@@ -7,7 +7,7 @@ from api.catalog import SPECS
 from api.catalog.representations import refresh_representations
 from api.db import database
 from api.reading.search import create_search_indexes
-from api.tables import ALL_MODELS, RECORD_MODELS, STORED_JSON, DatasetState
+from api.tables import ALL_MODELS, RECORD_MODELS, STORED_JSON, DatasetState, stored_cursor_secret
 
 
 def create_tables():
@@ -15,6 +15,7 @@ def create_tables():
     database.create_tables(ALL_MODELS, safe=True)
     _add_missing_columns()
     DatasetState.insert(id=1, revision=0).on_conflict_ignore().execute()
+    stored_cursor_secret()  # made now, while writes are allowed: a GET reads in a read-only snapshot
     create_search_indexes(SPECS.values())
     refresh_representations()
 

@@ -4,6 +4,7 @@ Join tables carry the attributes of a relation (an actor's role in an event, a
 source's verbatim excerpt) and a `position` that keeps the curated order.
 """
 
+import secrets
 from datetime import UTC, datetime
 
 import orjson
@@ -192,6 +193,8 @@ class DatasetState(BaseModel):
     representations = CharField(null=True)
     # {resource: the revision of its last change}: what a count of one resource's records depends on.
     resource_revisions = TextField(default="{}")
+    # Signs cursors when CURSOR_SECRET is not set: made at random once, found by every server of the database.
+    cursor_secret = TextField(null=True)
 
 
 class Change(BaseModel):
@@ -339,6 +342,21 @@ def dataset_state():
     table = DatasetState._meta.table_name
     row = database.execute_sql(f"SELECT revision, resource_revisions FROM {table} WHERE id = 1").fetchone()
     return (row[0], orjson.loads(row[1] or "{}")) if row else (0, {})
+
+
+def stored_cursor_secret():
+    """The database's own cursor secret, made now (32 random bytes) if it has none: once, whichever
+    server process asks first, as the update only fills an empty one."""
+    secret = DatasetState.select(DatasetState.cursor_secret).where(DatasetState.id == 1).scalar()
+    if secret is None:
+        made = secrets.token_urlsafe(32)
+        with database.atomic():
+            DatasetState.insert(id=1, revision=0).on_conflict_ignore().execute()
+            DatasetState.update(cursor_secret=made).where(
+                (DatasetState.id == 1) & DatasetState.cursor_secret.is_null()
+            ).execute()
+        secret = DatasetState.select(DatasetState.cursor_secret).where(DatasetState.id == 1).scalar()
+    return secret
 
 
 def bump_dataset_revision(resources=()):

@@ -19,7 +19,7 @@ from api.db import read_snapshot
 from api.errors import BadParameter
 from api.reading.pagination import CursorCodec
 from api.reading.render import select_fields
-from api.tables import dataset_state, dataset_version
+from api.tables import dataset_state, dataset_version, stored_cursor_secret
 from api.writing.checks import flatten_messages
 from api.writing.editing import InvalidRecord, field_errors
 from schemas.envelopes import ProblemSchema
@@ -54,8 +54,14 @@ def count_matches(query):
     return current_app.extensions["eventledger.counts"].count(key, query, resource_revisions)
 
 
+# Probes and static files answer without the database: a liveness probe must not fail with it.
+WITHOUT_DATABASE = frozenset(("meta.Health", "meta.Ready", "static", "docs_assets.swagger_ui_asset"))
+
+
 def add_dataset_version(response):
-    """Every response names the dataset version it was read from, so what was pulled can be cited."""
+    """Every dataset response names the dataset version it was read from, so what was pulled can be cited."""
+    if request.endpoint in WITHOUT_DATABASE:
+        return response
     try:
         revision = current_revision()
     except Exception:  # an unreachable database: /readyz reports it, the other answers go without the header
@@ -186,6 +192,7 @@ def conditional_get(*, cache=True, exists=None, variant=None, finish=None):
     def decorate(view):
         @wraps(view)
         def answer(*args, **kwargs):
+            cursors()  # a database without a cursor secret yet gets one before the read-only snapshot
             with read_snapshot():
                 return _answer(*args, **kwargs)
 
@@ -250,7 +257,10 @@ def older_page(next_before):
 
 
 def cursors():
-    return current_app.extensions["eventledger.cursors"]
+    codec = current_app.extensions["eventledger.cursors"]
+    if codec is None:
+        codec = current_app.extensions["eventledger.cursors"] = CursorCodec(stored_cursor_secret())
+    return codec
 
 
 API_PREFIX = "/api/v1"

@@ -14,13 +14,12 @@ TITLE_MAX = 1_000  # titles and claim statements
 LONG_TEXT_MAX = 20_000  # summaries, descriptions, rationales, notes, excerpts
 URL_MAX = 2_000
 MAX_ALIASES = 50
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def printable(value):
-    """No NUL (PostgreSQL cannot store one) nor any other control character but tab and line breaks."""
-    if _CONTROL.search(value):
-        raise ValidationError("Must not contain control characters (only tabs and line breaks).")
+# No NUL (PostgreSQL cannot store one) nor any other control character but tab and line breaks: a pattern,
+# so that the OpenAPI document and the data package state it too.
+printable = validate.Regexp(
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
+    error="Must not contain control characters (only tabs and line breaks).",
+)
 
 
 def bounded_text(max_length, min_length=None, **kwargs):

@@ -10,9 +10,14 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import orjson
 import pytest
 from helpers import actor, source
+from helpers import event as linked_event
 from itsdangerous import URLSafeSerializer
 
+from api import create_app
+from api.db import database
 from api.reading.pagination import CursorCodec
+from api.tables import DatasetState, Event
+from schemas.fields import TITLE_MAX
 
 API = "/api/v1"
 
@@ -388,6 +393,58 @@ def test_a_cursor_of_version_1_walks_on_where_it_stopped(app, paged):
     mac = hmac.new(app.config["CURSOR_SECRET"].encode(), b"not json", hashlib.sha256).digest()[:12]
     assert_bad_cursor(paged, f"{url}&cursor={base64.urlsafe_b64encode(mac + b'not json').rstrip(b'=').decode()}")
     assert_bad_cursor(paged, f"{url}&cursor=a")
+
+
+def test_without_cursor_secret_the_database_keeps_a_random_one_every_server_shares(app, paged):
+    """No public default: unset, CURSOR_SECRET is made at random once and kept in the database, so a
+    cursor made by one server of it is good on another, and one signed with 1.0's public key is not."""
+    settings = {"DATABASE_URL": app.config["DATABASE_URL"], "TESTING": True, "RATE_LIMIT_ENABLED": False}
+    one, two = create_app({**settings, "CURSOR_SECRET": None}), create_app({**settings, "CURSOR_SECRET": None})
+    url = f"{API}/events?sort=title&limit=2"
+    cursor = first_cursor(one.test_client(), url)
+    assert get_ok(two.test_client(), f"{url}&cursor={cursor}").get_json()["data"]
+    with app.app_context(), database.connection_context():
+        secret = DatasetState.get_by_id(1).cursor_secret
+    assert len(secret) >= 40 and secret not in (CursorCodec.LEGACY_PUBLIC_SECRET, app.config["CURSOR_SECRET"])
+    values = one.extensions["eventledger.cursors"].decode(cursor, "title", 2)
+    public = CursorCodec(CursorCodec.LEGACY_PUBLIC_SECRET).encode("title", values)
+    assert_bad_cursor(two.test_client(), f"{url}&cursor={public}")
+    # a poller's position from 1.0, signed with the old default, is still read
+    old = version_1_cursor(CursorCodec.LEGACY_PUBLIC_SECRET, "title", values)
+    assert get_ok(two.test_client(), f"{url}&cursor={old}").get_json()["data"]
+
+
+def scrambled(length, seed):
+    """Text that does not compress (a cursor's payload is zlib-compressed when that makes it shorter)."""
+    return "".join(chr(0x4E00 + (seed * 7919 + i * 104729) % 20000) for i in range(length))
+
+
+def test_cursors_and_links_stay_short_whatever_the_titles(client, load, app):
+    """Sorting by titles of the longest allowed length: a cursor that would carry one names its row instead,
+    every cursor and Link stays under 2 KB, and the walk is the whole list in order."""
+    events = [
+        linked_event(f"long-{n}", [("a-1", "subject")], ["s-1"], title=chr(0x4E00 + n) + scrambled(TITLE_MAX - 1, n))
+        for n in range(5)
+    ]
+    load(sources=[source("s-1")], actors=[actor("a-1")], events=events)
+    url, seen = f"{API}/events?sort=title&limit=2", []
+    while url:
+        response = client.get(url)
+        body = get_ok(client, url).get_json()
+        seen += [record["id"] for record in body["data"]]
+        cursor = body["meta"]["next_cursor"]
+        assert cursor is None or len(cursor) <= 2000
+        assert len(response.headers.get("Link", "")) <= 2048
+        url = body["links"]["next"]
+    assert seen == [f"long-{n}" for n in range(5)]
+    # the row a cursor names changed: the walk cannot go on from it, and says so
+    cursor = get_ok(client, f"{API}/events?sort=title&limit=2").get_json()["meta"]["next_cursor"]
+    with app.app_context(), database.connection_context():
+        Event.update(title="changed").where(Event.id == "long-1").execute()
+    assert len(cursor) < 400, cursor  # it names its row
+    # (another spelling of the URL: the first is served from the response cache of this revision)
+    response = client.get(f"{API}/events?limit=2&sort=title&cursor={cursor}")
+    assert response.status_code == 400 and "start again" in response.get_json()["detail"], response.get_json()
 
 
 def test_limit_bounds(paged):

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import orjson
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 from peewee import AutoField, ForeignKeyField, PostgresqlDatabase
 
 from api.catalog import WRITE_ORDER
@@ -128,6 +128,16 @@ def _validator_constraints(field):
     return constraints
 
 
+def _admits_empty(field):
+    """Whether the field's own validators accept an empty string."""
+    for validator in field.validators:
+        try:
+            validator("")
+        except ValidationError:
+            return False
+    return True
+
+
 def table_field(name, field, *, required, type_info=None, description=None, vocabulary_id=None):
     """The Table Schema field of one column, from the marshmallow field that describes it."""
     type_info = type_info or _type_of(field)
@@ -143,7 +153,7 @@ def table_field(name, field, *, required, type_info=None, description=None, voca
         descriptor["categories"] = [
             {"value": value, "label": meaning} for value, meaning in vocabularies()[vocabulary_id].items()
         ]
-    if required and type_info["type"] == "string" and not constraints.keys() & {"minLength", "pattern", "enum"}:
+    if required and type_info["type"] == "string" and "enum" not in constraints and _admits_empty(field):
         # A required text may be empty: its empty cell is "", not a missing value.
         descriptor["missingValues"] = []
     return descriptor

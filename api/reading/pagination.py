@@ -40,23 +40,35 @@ class CursorCodec:
     SALT = "eventledger.cursor"
     NOT_OURS = "Not a cursor this API issued; use `meta.next_cursor` from a previous page."
 
+    # What eventledger 1.0 signed with when CURSOR_SECRET was not set. A 1.0-format cursor under it is still
+    # read (a poller's feed position survives the upgrade); no cursor is made with it any more. It can only
+    # name a position in a list, which the plain parameters (`before`, `since`) name as well.
+    LEGACY_PUBLIC_SECRET = "eventledger-public-cursor-key"
+
     def __init__(self, secret):
         # orjson keeps the payload compact and round-trips ints, floats, strings and None exactly.
         self._serializer = URLSafeSerializer(secret, salt=self.SALT, serializer=orjson)
-        self._secret = secret.encode()
+        self._version_1_secrets = (secret.encode(), self.LEGACY_PUBLIC_SECRET.encode())
 
     def encode(self, signature, values):
         token = self._serializer.dumps([signature, values])
         return token.decode("ascii") if isinstance(token, bytes) else token
 
-    def decode(self, cursor, signature, expected_length):
+    def made_for(self, cursor):
+        """The sort signature a genuine cursor was made for (it may carry a reference: see `BY_REFERENCE`)."""
+        return self._payload(cursor)[0]
+
+    def _payload(self, cursor):
         try:
             payload = self._serializer.loads(cursor) if "." in cursor else self._version_1_payload(cursor)
         except BadData:
             payload = None
         if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], str)):
             raise BadParameter("cursor", self.NOT_OURS)
-        made_for, values = payload
+        return payload
+
+    def decode(self, cursor, signature, expected_length):
+        made_for, values = self._payload(cursor)
         if not isinstance(values, list) or len(values) != expected_length:
             raise BadParameter("cursor", self.NOT_OURS)
         if made_for != signature:
@@ -77,7 +89,10 @@ class CursorCodec:
         except (binascii.Error, ValueError):
             return None
         mac, payload = token[:12], token[12:]
-        if not hmac.compare_digest(mac, hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]):
+        if not any(
+            hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()[:12])
+            for secret in self._version_1_secrets
+        ):
             return None
         try:
             return orjson.loads(payload)

@@ -5,13 +5,16 @@ arguments into the matching records, their order and the walk from a cursor, whi
 export, the facets (api/reading/facets.py) and the search's matches (api/reading/search.py) share.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC
 
+import orjson
 from peewee import JOIN, Field, Select
 
 from api.catalog.declarations import ResourceSpec
 from api.db import database
+from api.errors import BadParameter
 from api.reading.pagination import (
     CursorCodec,
     cursor_values,
@@ -22,6 +25,16 @@ from api.reading.pagination import (
 )
 from api.reading.search import RELEVANCE, sort_choices, text_search
 from api.tables import STORED_JSON
+
+# Links and cursors stay short whatever the data: a cursor whose sort-key values would make it longer
+# (a sort by a long title) names its row instead (`Listing.cursor_for`).
+MAX_CURSOR_LENGTH = 2_000
+BY_REFERENCE = "#row"
+
+
+def _digest(values):
+    return hashlib.sha256(orjson.dumps(values)).hexdigest()[:32]
+
 
 # A page's SQL by the shape of its statement (see `Listing.compiled_page`); bounded, as shapes come from requests.
 _PAGE_STATEMENTS = {}
@@ -66,14 +79,35 @@ class Listing:
         self.signature = sort_signature(args.get("sort"), default_sort)
         self.query = self.matches
         if args.get("cursor"):
-            self.query = self.after(codec.decode(args["cursor"], self.signature, len(self.order)))
+            self.query = self.after(self._cursor_values(args["cursor"]))
 
     def after(self, values):
         """The rows strictly after the row whose sort-key values are `values`."""
         return self.matches.where(keyset_condition(self.order, values))
 
     def cursor_for(self, row):
-        return self.codec.encode(self.signature, cursor_values(self.order, row))
+        """The cursor after `row`: its sort-key values, or, when they would make it longer than
+        MAX_CURSOR_LENGTH (a sort by a long title), the row's id and a digest of them (`BY_REFERENCE`)."""
+        values = cursor_values(self.order, row)
+        cursor = self.codec.encode(self.signature, values)
+        if len(cursor) <= MAX_CURSOR_LENGTH:
+            return cursor
+        return self.codec.encode(self.signature + BY_REFERENCE, [row["id"], _digest(values)])
+
+    def _cursor_values(self, cursor):
+        if self.codec.made_for(cursor) != self.signature + BY_REFERENCE:
+            return self.codec.decode(cursor, self.signature, len(self.order))
+        record_id, digest = self.codec.decode(cursor, self.signature + BY_REFERENCE, 2)
+        model = self.spec.model
+        fields = list(dict.fromkeys([model.id, *(key.field for key, _ in self.order)]))
+        row = model.select(*fields).where(model.id == record_id).dicts().first() if isinstance(record_id, str) else None
+        values = cursor_values(self.order, row) if row else None
+        if values is None or _digest(values) != digest:
+            raise BadParameter(
+                "cursor",
+                "The record this cursor stopped at has changed or gone since; start again from the first page.",
+            )
+        return values
 
     def page_query(self, limit):
         """The keyset SELECT of a page: the stored JSON and sort keys of limit + 1 rows after the cursor.
