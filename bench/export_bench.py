@@ -529,7 +529,7 @@ def machine(database):
             "api/reading/exports.py",
             "api/reading/render.py",
             "api/reading/queries.py",
-            "api/reading/tabular.py",
+            "api/catalog/tabular.py",
         )
         if (ROOT / name).exists()
     }

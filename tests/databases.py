@@ -49,7 +49,7 @@ def _build(url, seed_fixtures, seeded):
 class SqliteTemplates:
     def __init__(self, directory, seed_fixtures):
         self.directory = Path(directory)
-        self.states, self.summaries = {}, {}
+        self.states, self.summaries, self._columns = {}, {}, {}
         self.files = {}
         for name in TEMPLATES:
             path = Path(directory) / f"{name}.sqlite3"
@@ -108,7 +108,7 @@ class PostgresTemplates:
         self.serial_tables = [
             model._meta.table_name for model in ALL_MODELS if model._meta.primary_key.field_type == "AUTO"
         ]
-        self.states, self.summaries = {}, {}
+        self.states, self.summaries, self._columns = {}, {}, {}
         self.connection = psycopg2.connect(server_url, options="-c jit=off")
         self.connection.autocommit = True
         for name in TEMPLATES:
@@ -116,8 +116,22 @@ class PostgresTemplates:
             self._make_schema()
             _build(self.url, seed_fixtures, seeded=name == "seeded")
             for table in self.tables:
-                self._execute(f'CREATE TABLE {self._template(name)}."{table}" AS TABLE {schema}."{table}"')
+                columns = self._stored(table)
+                self._execute(
+                    f'CREATE TABLE {self._template(name)}."{table}" AS SELECT {columns} FROM {schema}."{table}"'
+                )
         self.shape = self._shape()
+
+    def _stored(self, table):
+        """The table's columns but generated ones (a stored tsvector), which PostgreSQL computes on insert."""
+        if table not in self._columns:
+            rows = self._execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                "AND is_generated = 'NEVER' ORDER BY ordinal_position",
+                (self.schema, table),
+            )
+            self._columns[table] = ", ".join(f'"{name}"' for (name,) in rows)
+        return self._columns[table]
 
     def _template(self, name):
         return f"{self.schema}_{name}"
@@ -143,7 +157,10 @@ class PostgresTemplates:
         template = self._template("seeded" if seeded else "empty")
         # DELETE, children first: on a few rows it is far cheaper than TRUNCATE, which makes new files.
         statements = ["BEGIN", *(f'DELETE FROM {self.schema}."{table}"' for table in reversed(self.tables))]
-        statements += [f'INSERT INTO {self.schema}."{table}" TABLE {template}."{table}"' for table in self.tables]
+        statements += [
+            f'INSERT INTO {self.schema}."{table}" ({self._stored(table)}) TABLE {template}."{table}"'
+            for table in self.tables
+        ]
         statements += [
             f"SELECT setval(pg_get_serial_sequence('{self.schema}.\"{table}\"', 'id'), "
             f'coalesce((SELECT max(id) FROM {self.schema}."{table}"), 0) + 1, false)'
@@ -156,7 +173,9 @@ class PostgresTemplates:
         self._execute(f"DROP SCHEMA IF EXISTS {state} CASCADE; CREATE SCHEMA {state}")
         for model in DATA_MODELS:
             table = model._meta.table_name
-            self._execute(f'CREATE TABLE {state}."{table}" AS TABLE {self.schema}."{table}"')
+            self._execute(
+                f'CREATE TABLE {state}."{table}" AS SELECT {self._stored(table)} FROM {self.schema}."{table}"'
+            )
         self.states[key] = state
 
     def restore_state(self, url, key):
@@ -165,7 +184,8 @@ class PostgresTemplates:
         statements = ["BEGIN"]
         statements += [f'DELETE FROM {self.schema}."{m._meta.table_name}"' for m in reversed(DATA_MODELS)]
         statements += [
-            f'INSERT INTO {self.schema}."{m._meta.table_name}" TABLE {state}."{m._meta.table_name}"'
+            f'INSERT INTO {self.schema}."{m._meta.table_name}" ({self._stored(m._meta.table_name)}) '
+            f'TABLE {state}."{m._meta.table_name}"'
             for m in DATA_MODELS
         ]
         statements += [

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import reduce
 
-from peewee import JOIN, SQL, Case, Column, Expression, NodeList, PostgresqlDatabase, Table, fn
+from peewee import JOIN, SQL, Case, Column, Expression, PostgresqlDatabase, Table, fn
 
 from api.catalog.declarations import SortKey
 from api.db import database, padded_ids, select_by_shape
@@ -40,6 +40,8 @@ RELEVANCE = "relevance"
 WEIGHTS = (("A", 1.0), ("B", 0.25), ("C", 0.1))
 FTS5_TOKENIZER = "porter unicode61 remove_diacritics 2"
 TEXT_SEARCH_CONFIG = "english"
+# PostgreSQL: each record's weighted tsvector, a stored column generated from its text columns.
+SEARCH_VECTOR = "search_vector"
 # The databases mark matches with these; the rest of a snippet is HTML-escaped before
 # they become <mark> tags. Control characters cannot come in through `q`, and a stray one
 # in a record's text can only misplace a highlight, never produce markup.
@@ -179,11 +181,13 @@ class Fts5Search:
 
 
 class TsvectorSearch:
-    """PostgreSQL: the indexed tsvector expression @@ a prefix tsquery, ranked by ts_rank."""
+    """PostgreSQL: the record's stored, indexed tsvector @@ a prefix tsquery, ranked by ts_rank."""
 
     def __init__(self, spec, words):
         self.spec = spec
-        self.document = tsvector_document(spec.text_columns)
+        # The stored column, not the expression: ranking reads each match's vector, which the expression
+        # would build again from the text of every match (most of a search's time, measured).
+        self.document = Column(spec.model, SEARCH_VECTOR)
         lexemes = " & ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words)
         self.query = fn.to_tsquery(_config(), lexemes)
         # Normalisation 1 divides by 1 + log(length), so that a long text does not win by size alone.
@@ -364,25 +368,43 @@ def _create_fts5_table(spec):
 
 
 def _create_gin_index(spec):
-    """The GIN index on the tsvector expression, named after a digest of its definition.
+    """The stored tsvector column (generated from the text columns) and its GIN index, named after a
+    digest of the definition.
 
-    A change of columns, weights or configuration makes a new name, so the index is built
-    anew instead of an outdated one silently no longer matching the queries' expression.
+    A change of columns, weights or configuration makes a new name: the column is generated anew and
+    indexed, instead of an outdated one silently no longer matching the text. (Databases made before
+    the column had an index on the expression itself; it goes too.)
     """
     model = spec.model
+    table = _quote(model._meta.table_name)
     columns = [column.column_name for column in spec.text_columns]
     letters = [letter for letter, _ in _weights(spec.text_columns)]
-    definition = repr((columns, letters, TEXT_SEARCH_CONFIG))
+    definition = repr((columns, letters, TEXT_SEARCH_CONFIG, SEARCH_VECTOR))
     digest = hashlib.sha1(definition.encode(), usedforsecurity=False).hexdigest()[:10]
     prefix = f"{search_table_name(model)}_"
     name = prefix + digest
-    # An expression index needs its expression parenthesised once more than peewee renders it.
-    expression = NodeList([tsvector_document(spec.text_columns)], parens=True)
-    database.execute(model.index(expression, name=name, using="gin", safe=True))
-    stale = database.execute_sql(
-        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
-        "AND starts_with(indexname, %s) AND indexname <> %s",
-        (model._meta.table_name, prefix, name),
-    )
-    for (stale_name,) in stale.fetchall():
-        database.execute_sql(f"DROP INDEX IF EXISTS {_quote(stale_name)}")
+    with database.atomic():
+        found = database.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+            "AND starts_with(indexname, %s)",
+            (model._meta.table_name, prefix),
+        )
+        found = [index_name for (index_name,) in found.fetchall()]
+        for stale_name in found:
+            if stale_name != name:
+                database.execute_sql(f"DROP INDEX IF EXISTS {_quote(stale_name)}")
+        if name in found:
+            return
+        database.execute_sql(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {SEARCH_VECTOR}")
+        document, params = database.get_sql_context().sql(tsvector_document(spec.text_columns)).query()
+        unqualified = document.replace(f'"{_alias_of(document)}".', "") if _alias_of(document) else document
+        database.execute_sql(
+            f"ALTER TABLE {table} ADD COLUMN {SEARCH_VECTOR} tsvector GENERATED ALWAYS AS ({unqualified}) STORED",
+            params or None,
+        )
+        database.execute_sql(f"CREATE INDEX {_quote(name)} ON {table} USING gin ({SEARCH_VECTOR})")
+
+
+def _alias_of(sql):
+    match = re.search(r'"(t\d+)"\.', sql)
+    return match.group(1) if match else None
