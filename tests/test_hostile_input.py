@@ -7,6 +7,7 @@ import threading
 import pytest
 from writes_helpers import API, auth, make_key, shipped, snapshot
 
+from api.catalog import SPECS
 from schemas.fields import LONG_TEXT_MAX, SHORT_TEXT_MAX, TITLE_MAX
 
 
@@ -156,3 +157,99 @@ def test_a_page_reads_one_snapshot_whatever_commits_meanwhile(seeded, app, clien
     assert names == {before["data"]["name"]}
     assert body["meta"]["dataset_revision"] == before["meta"]["dataset_revision"]
     assert client.get(f"{API}/actors/russia").get_json()["data"]["name"] == "Renamed meanwhile"
+
+
+# --- generated: every query parameter and every record field, with values an attacker would try ---------------
+
+HOSTILE_TEXT = [
+    "",
+    " ",
+    "\x00",
+    "%00",
+    "\u202e\u0000x",
+    "' OR 1=1 --",
+    '"; DROP TABLE event; --',
+    "<script>alert(1)</script>",
+    "../../../etc/passwd",
+    "😀" * 50,
+    "a" * 5000,
+    "-1",
+    "0",
+    "99999999999999999999999",
+    "1e309",
+    "NaN",
+    "null",
+    "[]",
+    "{}",
+    ",,,,",
+    "-",
+    "*",
+    "%ff%fe",
+    "\\u0000",
+    "x" * 100 + "," * 100,
+]
+HOSTILE_JSON = [*HOSTILE_TEXT, None, True, -1, 2**62, 1.5e308, [], {}, [None], {"$gt": ""}, ["x"] * 300]
+
+
+def assert_answered(response, context):
+    """Never a 5xx; a 4xx is problem+json that says what is wrong."""
+    assert response.status_code < 500, (context, response.status_code, response.get_data(as_text=True)[:300])
+    if response.status_code >= 400:
+        assert response.mimetype == "application/problem+json", context
+        problem = response.get_json()
+        assert problem["status"] == response.status_code and problem["detail"], (context, problem)
+
+
+LIST_CASES = [
+    (resource, parameter)
+    for resource in ("events", "actors", "claims", "sources")
+    for parameter in (*SPECS[resource].list_args().fields, "no_such_parameter")
+]
+
+
+@pytest.mark.parametrize(("resource", "parameter"), LIST_CASES, ids=[f"{r}-{p}" for r, p in LIST_CASES])
+def test_every_list_parameter_survives_hostile_values(seeded, client, resource, parameter):
+    """62 parameters x 25 values on each database: 3,100 requests, none a 5xx; a refused value names its
+    parameter."""
+    for value in HOSTILE_TEXT:
+        response = client.get(f"{API}/{resource}", query_string={parameter: value})
+        response.get_data()
+        assert_answered(response, (resource, parameter, value[:40]))
+        if response.status_code == 400 and "errors" in response.get_json():
+            assert parameter in {error["parameter"] for error in response.get_json()["errors"]}, (parameter, value)
+
+
+WRITE_CASES = [
+    (resource, field)
+    for resource in ("events", "actors", "claims", "sources")
+    for field in SPECS[resource].input_schema._declared_fields
+    if field != "id"
+]
+
+
+@pytest.mark.parametrize(("resource", "field"), WRITE_CASES, ids=[f"{r}-{f}" for r, f in WRITE_CASES])
+def test_every_record_field_survives_hostile_values(seeded, client, key, resource, field):
+    """Each field of each record, created and patched with 35 hostile JSON values: never a 5xx; a refusal
+    names the field and writes nothing."""
+    record = shipped(resource)
+    for value in HOSTILE_JSON:
+        before = snapshot()
+        created = client.post(
+            f"{API}/{resource}", json={**record, "id": "hostile-record", field: value}, headers=auth(key)
+        )
+        assert_answered(created, ("POST", resource, field, repr(value)[:40]))
+        patched = client.patch(
+            f"{API}/{resource}/{record['id']}", json={field: value}, headers=auth(key, **{"If-Match": "*"})
+        )
+        assert_answered(patched, ("PATCH", resource, field, repr(value)[:40]))
+        for response in (created, patched):
+            if response.status_code == 422:
+                named = {error["parameter"].split(".")[0] for error in response.get_json()["errors"]}
+                assert field in named, (resource, field, repr(value)[:40], response.get_json()["errors"])
+        if created.status_code >= 400 and patched.status_code >= 400:
+            assert snapshot() == before
+        if created.status_code == 201:
+            assert (
+                client.delete(f"{API}/{resource}/hostile-record", headers=auth(key, **{"If-Match": "*"})).status_code
+                == 204
+            )
