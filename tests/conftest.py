@@ -233,3 +233,18 @@ def live_server(tmp_path):
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def live_write_key(live_server, tmp_path):
+    """A read-write API key of the live server's database."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}"}
+    made = subprocess.run(
+        [str(BIN / "eventledger"), "keys", "create", "schemathesis", "--scope", "read-write"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return made.stdout.strip()

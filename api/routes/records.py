@@ -403,14 +403,15 @@ def written_response(spec, record_id, writes, status):
 
 
 def editable(spec):
-    """A PATCH is refused in the order its parts are read: the id (404), the body's syntax (415, 400), the
-    record (404), If-Match (428, 412); only then is the body checked against its schema (422)."""
+    """A PATCH is refused in the order its parts are read: the id (404), the body's syntax and its headers
+    (415, 400), the record (404), If-Match (428, 412); only then is the body checked against its schema (422)."""
 
     def decorate(view):
         @wraps(view)
         def checked(*args, record_id):
             _ensure_slug(spec, record_id)
             request_body()
+            edit_note()  # a malformed header is a 400 before any precondition
             editing.check_editable(spec.name, record_id, if_match_revision())
             return view(*args, record_id=record_id)
 
