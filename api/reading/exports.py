@@ -239,7 +239,7 @@ class Export:
                 known = self._known["include", relation_name]
                 self.renderer.embed(self.spec, records, relation_name, full=True, known=known, fragments=not as_dicts)
             for relation_name in relations:
-                label = SPECS[self.spec.relations[relation_name].target].summary_fields[1]
+                label = csv_rows.label_field(SPECS[self.spec.relations[relation_name].target])
                 self.renderer.label_links(self.spec, records, relation_name, label, self._known[relation_name])
             if wanted:
                 records = [select_fields(record, wanted | set(included)) for record in records]

@@ -11,7 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import ServiceUnavailable
 
 from api.db import database
-from api.errors import problem_response
+from api.errors import OUTAGE_RETRY_AFTER, problem_response
 from api.web import (
     API_PREFIX,
     RATE_LIMIT_HEADERS,
@@ -39,7 +39,7 @@ def _database_answers(app):
 
 def _not_ready(detail):
     error = ServiceUnavailable(detail)
-    error.data = {"headers": {"Retry-After": "5", "Cache-Control": "no-store"}}
+    error.data = {"headers": {"Retry-After": str(OUTAGE_RETRY_AFTER), "Cache-Control": "no-store"}}
     return problem_response(error)
 
 
