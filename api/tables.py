@@ -127,9 +127,28 @@ def stored_json_table(record_model):
 STORED_JSON = {model: stored_json_table(model) for model in (Source, Actor, Event, Claim)}
 
 
+class EventDateCopies(BaseModel):
+    """An event's link rows carry copies of the event's dates, so that "the events of actor X in date
+    order" (a filter, a related list) walks an index of the link table in keyset order and stops after a
+    page, instead of reading every event of X and sorting them (`api.reading.queries.LinkWalk`).
+
+    `leading` marks the first link of one related record to the event (an actor in two roles has two
+    links), so that a walk meets each event once; it is NULL only on a row written by a tool that wrote
+    the table directly, which `api.migrations.create_tables` fills in. `Relation.replace` and
+    `Relation.copy_owner_columns` keep the copies.
+    """
+
+    date_start = CharField(null=True)
+    date_end = CharField(null=True)
+    leading = BooleanField(null=True)
+
+
+EVENT_DATE_COPIES = ("date_start", "date_end")
+
+
 # Each join table is indexed from both sides: (owner, related) for a record's links, (related, owner) so
 # that "records linked to X" (a filter, a related list) is read from the index alone.
-class EventActor(BaseModel):
+class EventActor(EventDateCopies):
     event = ForeignKeyField(Event, on_delete="CASCADE")
     actor = ForeignKeyField(Actor, on_delete="RESTRICT", index=True)
     role = CharField()
@@ -139,7 +158,7 @@ class EventActor(BaseModel):
         indexes = ((("event", "actor", "role"), True), (("actor", "role"), False), (("actor", "event"), False))
 
 
-class EventSource(BaseModel):
+class EventSource(EventDateCopies):
     event = ForeignKeyField(Event, on_delete="CASCADE")
     source = ForeignKeyField(Source, on_delete="RESTRICT", index=True)
     excerpt = TextField()
@@ -147,6 +166,24 @@ class EventSource(BaseModel):
 
     class Meta:
         indexes = ((("event", "source", "position"), True), (("source", "event"), False))
+
+
+# The walk's indexes: the related record, then the event's date sort in either direction (undated last both
+# ways, as `event_date_ascending`), then the event id; the dates and `leading` ride along so that a date
+# window and the one-link-per-event check are read from the index alone.
+for _model, _related in ((EventActor, EventActor.actor), (EventSource, EventSource.source)):
+    for _direction, _stand_in in (("ascending", "9999-99-99"), ("descending", "0000-00-00")):
+        _model.add_index(
+            _model.index(
+                _related,
+                fn.COALESCE(_model.date_start, SQL(f"'{_stand_in}'")),
+                _model.event,
+                _model.date_start,
+                _model.date_end,
+                _model.leading,
+                name=f"{_model._meta.table_name}_by_date_{_direction}",
+            )
+        )
 
 
 class ClaimActor(BaseModel):

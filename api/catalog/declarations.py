@@ -76,6 +76,8 @@ class Relation:
     attributes: tuple = ()
     owned: bool = True
     bare: bool = False
+    # Columns of the owner copied onto each of its link rows (see api.tables.EventDateCopies).
+    copies: tuple = ()
 
     def links(self, local_ids):
         """Join rows for these records, in curated order: one query whatever the number of ids."""
@@ -122,7 +124,8 @@ class Relation:
         Read from the table's own unique indexes, so the check before a write and the constraint agree;
         an index that includes `position` lets the same link repeat (a source quoted twice).
         """
-        for columns, unique in self.join_model._meta.indexes:
+        declared = (index for index in self.join_model._meta.indexes if isinstance(index, tuple))
+        for columns, unique in declared:
             if unique and "position" not in columns and self.owner_key in columns:
                 return tuple(column for column in columns if column != self.owner_key)
         return None
@@ -145,12 +148,27 @@ class Relation:
             stored.setdefault(row.pop("_owner"), []).append(row)
         return stored
 
-    def replace(self, owner_id, rows):
+    def replace(self, owner_id, rows, owner_columns=None):
+        """Store `rows` as the owner's links, in order; `owner_columns` (the owner's columns as written)
+        gives the copies this relation keeps."""
         self.join_model.delete().where(self.local_key == owner_id).execute()
-        if rows:
-            self.join_model.insert_many(
-                [{self.owner_key: owner_id, "position": position, **row} for position, row in enumerate(rows)]
-            ).execute()
+        if not rows:
+            return
+        copied = {name: owner_columns[name] for name in self.copies}
+        related = self.remote_key.name
+        seen = set()
+        links = []
+        for position, row in enumerate(rows):
+            leading = {"leading": row[related] not in seen} if self.copies else {}
+            seen.add(row[related])
+            links.append({self.owner_key: owner_id, "position": position, **row, **copied, **leading})
+        self.join_model.insert_many(links).execute()
+
+    def copy_owner_columns(self, owner_id, owner_columns):
+        """Bring the copies on the owner's links up to date, when the owner changed but its links did not."""
+        if self.copies:
+            copied = {name: owner_columns[name] for name in self.copies}
+            self.join_model.update(**copied).where(self.local_key == owner_id).execute()
 
 
 @dataclass(frozen=True)
@@ -217,10 +235,14 @@ class DateOverlapFilter:
         return {"date_from": self.from_field, "date_to": self.to_field}
 
     def apply(self, query, args, _spec):
+        return self.apply_to(query, args, self.start_column, self.end_column)
+
+    def apply_to(self, query, args, start_column, end_column):
+        """The window over other columns holding the same dates (a link row's copies)."""
         if "date_from" in args:
-            query = query.where(self.end_column >= args["date_from"].start)
+            query = query.where(end_column >= args["date_from"].start)
         if "date_to" in args:
-            query = query.where(self.start_column <= args["date_to"].end)
+            query = query.where(start_column <= args["date_to"].end)
         return query
 
 

@@ -14,7 +14,7 @@ from api.catalog.declarations import (
     SortKey,
     record_sort_keys,
 )
-from api.tables import Actor, Claim, ClaimEvent, Event, EventActor, EventSource, Source
+from api.tables import EVENT_DATE_COPIES, Actor, Claim, ClaimEvent, Event, EventActor, EventSource, Source
 from schemas import vocabulary as vocab
 from schemas.dates import date_range
 from schemas.envelopes import EventDetailSchema, EventListSchema
@@ -103,8 +103,18 @@ spec = ResourceSpec(
         RelationFilter("source", "sources", slugs("Events a source supports (by source id).")),
     ),
     relations={
-        "actors": Relation("actors", "actors", EventActor, EventActor.event, EventActor.actor, ("role",)),
-        "sources": Relation("sources", "sources", EventSource, EventSource.event, EventSource.source, ("excerpt",)),
+        "actors": Relation(
+            "actors", "actors", EventActor, EventActor.event, EventActor.actor, ("role",), copies=EVENT_DATE_COPIES
+        ),
+        "sources": Relation(
+            "sources",
+            "sources",
+            EventSource,
+            EventSource.event,
+            EventSource.source,
+            ("excerpt",),
+            copies=EVENT_DATE_COPIES,
+        ),
         "claims": Relation("claims", "claims", ClaimEvent, ClaimEvent.event, ClaimEvent.claim, owned=False),
     },
     # Event dates: `year` is that of every event whose year is known; `month` that of every event known

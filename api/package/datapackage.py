@@ -340,6 +340,8 @@ def _join_table(spec, relation):
         name = model_field.name
         if isinstance(model_field, AutoField):
             continue  # a surrogate key, renumbered whenever the loader rewrites a record's links
+        if name in relation.copies or name == "leading":
+            continue  # the owner's values, copied for the read path (api.tables.EventDateCopies)
         if isinstance(model_field, ForeignKeyField):
             target = _spec_of(model_field.rel_model)
             field = table_field(
@@ -359,7 +361,7 @@ def _join_table(spec, relation):
         else:
             raise LookupError(f"{model.__name__}.{name} is described by no link schema")
         columns.append(Column(name, model_field, field))
-    unique = [names for names, is_unique in model._meta.indexes if is_unique]
+    unique = [index[0] for index in model._meta.indexes if isinstance(index, tuple) and index[1]]
     return Table(
         name=f"{spec.singular}_{relation.name}",
         title=f"{spec.singular.capitalize()} {relation.name}",

@@ -100,22 +100,27 @@ class CursorCodec:
             return None
 
 
-def keyset_condition(order, values):
-    """Rows strictly after `values` in `order`.
+def keyset_condition(order, values, columns=None):
+    """Rows strictly after `values` in `order`; `columns` maps each key's field name to the column that
+    stands for it (a link row's copy).
 
     (a > va) OR (a = va AND b > vb) OR ..., and with it the bound a >= va on the leading
     key alone, which lets both databases start the scan in the index instead of at its head.
     """
+
+    def expression_of(key, descending):
+        return key.expression(descending, columns[key.field.name] if columns else None)
+
     values = [key.restore(value) for (key, _), value in zip(order, values, strict=True)]
     condition = None
     for index, ((key, descending), value) in enumerate(zip(order, values, strict=True)):
-        expression = key.expression(descending)
+        expression = expression_of(key, descending)
         step = expression < value if descending else expression > value
         for (earlier, earlier_desc), earlier_value in zip(order[:index], values[:index], strict=True):
-            step &= earlier.expression(earlier_desc) == earlier_value
+            step &= expression_of(earlier, earlier_desc) == earlier_value
         condition = step if condition is None else condition | step
     (leading, leading_desc), leading_value = order[0], values[0]
-    expression = leading.expression(leading_desc)
+    expression = expression_of(leading, leading_desc)
     bound = expression <= leading_value if leading_desc else expression >= leading_value
     return bound & condition
 

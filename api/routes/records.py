@@ -18,7 +18,7 @@ from api.db import select_by_shape
 from api.errors import RecordNotFound
 from api.reading.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.reading.facets import list_facets
-from api.reading.queries import Listing
+from api.reading.queries import Listing, RelatedScope
 from api.reading.render import select_fields, with_stored_json
 from api.reading.search import add_matches
 from api.tables import dataset_revision, dataset_version
@@ -166,10 +166,23 @@ def _related_route(blueprint, spec, relation, specs, headers):
     target = specs[relation.target]
     target_args, target_list_schema = target.list_args, target.list_schema
 
+    # The same join table seen from the listed records' side, when they declare it.
+    own_side = next(
+        (
+            candidate
+            for candidate in target.relations.values()
+            if candidate.join_model is relation.join_model and candidate.local_key.name == relation.remote_key.name
+        ),
+        None,
+    )
+
     def get(self, args, record_id):
-        scope = target.model.id.in_(
-            relation.join_model.select(relation.remote_key).where(relation.local_key == record_id)
-        )
+        if own_side is not None:
+            scope = RelatedScope(own_side, record_id)
+        else:
+            scope = target.model.id.in_(
+                relation.join_model.select(relation.remote_key).where(relation.local_key == record_id)
+            )
         return list_response(target, args, scope, parent=(spec, record_id))
 
     get.__doc__ = (

@@ -70,7 +70,9 @@ def write_record(writes, resource, record, current=None, stored_links=None, now=
         return "unchanged"
     for name, link in spec.links.items():
         if current is None or stored_links.get(name, []) != wanted_links[name]:
-            link.replace(record["id"], wanted_links[name])
+            link.replace(record["id"], wanted_links[name], columns)
+        elif any(current[key] != columns[key] for key in link.copies):
+            link.copy_owner_columns(record["id"], columns)
     return outcome
 
 
