@@ -46,12 +46,9 @@ def _fill_link_copies():
             link, owner = relation.join_model, spec.model
             related = relation.remote_key
             earlier = link.alias("earlier")
-            first = (
-                earlier.select(fn.MIN(earlier.id))
-                .where(
-                    (getattr(earlier, relation.owner_key) == relation.local_key)
-                    & (getattr(earlier, related.name) == related)
-                )
+            first = earlier.select(fn.MIN(earlier.id)).where(
+                (getattr(earlier, relation.owner_key) == relation.local_key)
+                & (getattr(earlier, related.name) == related)
             )
             copies = {
                 name: owner.select(getattr(owner, name)).where(owner.id == relation.local_key)
