@@ -66,6 +66,15 @@ PAGE_SQL = (
     'LIMIT ?) AS "page" LEFT OUTER JOIN "event_json" AS "t1" ON ("t1"."id" = "page"."id") '
     "ORDER BY " + DATE_KEY.format('"page"') + ' ASC, "page"."id" ASC'
 )
+# "Events of one actor": a walk of the link rows, which carry their events' dates (api.reading.queries.LinkWalk).
+WALK_PAGE_SQL = (
+    'SELECT "page"."id", "t1"."json" AS "representation", "page"."date_start" FROM (SELECT "t2"."event_id" AS "id", '
+    '"t2"."date_start" AS "date_start" FROM "event_actor" AS "t2" WHERE {where} ORDER BY '
+    + DATE_KEY.format('"t2"')
+    + ' ASC, "t2"."event_id" ASC LIMIT ?) AS "page" LEFT OUTER JOIN "event_json" AS "t1" ON ("t1"."id" = "page"."id") '
+    "ORDER BY " + DATE_KEY.format('"page"') + ' ASC, "page"."id" ASC'
+)
+WALK_COUNT_SQL = 'SELECT COUNT(*) FROM (SELECT 1 FROM "event_actor" AS "t1" WHERE {where}) AS matches'
 BM25 = 'bm25("event_search", ?, ?, ?, ?)'
 BM25_WEIGHTS = (1.0, 0.25, 0.1, 0.1)  # title, summary, place, date_note (api/reading/search.py WEIGHTS)
 SEARCH_PAGE_SQL = (
@@ -265,6 +274,23 @@ def and_all(conditions):
     return expression
 
 
+def walks(params):
+    """Whether eventledger reads the page and count from the link rows: one actor chooses the events."""
+    return bool(params.get("actor")) and "," not in params["actor"]
+
+
+def walk_filters(params, alias):
+    """(conditions, arguments) of a walk: the actor's leading links, then the date overlap on their copies."""
+    conditions, args = [f'({alias}."actor_id" = ?)', f'({alias}."leading" = ?)'], [params["actor"], True]
+    if params.get("date_from"):
+        conditions.append(f'({alias}."date_end" >= ?)')
+        args.append(date_bound(params["date_from"], end=False))
+    if params.get("date_to"):
+        conditions.append(f'({alias}."date_start" <= ?)')
+        args.append(date_bound(params["date_to"], end=True))
+    return conditions, args
+
+
 def filters(params, alias, subquery_alias):
     """(conditions, arguments) of the filters, in eventledger's order: actor, then the date overlap."""
     conditions, args = [], []
@@ -291,6 +317,9 @@ def count(conn, params, revisions):
         return kept[1]
     if params.get("q"):  # `q` alone: the FTS5 table's matches, one row per record (the floor answers no other)
         sql, args = INDEX_COUNT_SQL, [fts_match(params["q"])]
+    elif walks(params):
+        conditions, args = walk_filters(params, '"t1"')
+        sql = WALK_COUNT_SQL.format(where=and_all(conditions))
     else:
         conditions, args = filters(params, '"t1"', '"t2"')
         sql = COUNT_SQL.format(where=" WHERE " + and_all(conditions) if conditions else "")
@@ -333,13 +362,17 @@ def page_rows(conn, params, limit):
             return first[0], "relevance", first[1]
         args = [*BM25_WEIGHTS, match, limit + 1]
         return conn.execute(SEARCH_PAGE_SQL, args).fetchall(), "relevance", None
-    conditions, args = filters(params, '"t2"', '"t3"')
+    walk = walks(params)
+    conditions, args = walk_filters(params, '"t2"') if walk else filters(params, '"t2"', '"t3"')
     if params.get("cursor"):
         date_key, last_id = decode_cursor(params["cursor"], "date")
-        key = DATE_KEY.format('"t2"')
-        conditions.append(f'(({key} >= ?) AND (({key} > ?) OR (("t2"."id" > ?) AND ({key} = ?))))')
+        key, id_column = DATE_KEY.format('"t2"'), '"t2"."event_id"' if walk else '"t2"."id"'
+        conditions.append(f"(({key} >= ?) AND (({key} > ?) OR (({id_column} > ?) AND ({key} = ?))))")
         args += [date_key, date_key, last_id, date_key]
-    sql = PAGE_SQL.format(where=" WHERE " + and_all(conditions) if conditions else "")
+    if walk:
+        sql = WALK_PAGE_SQL.format(where=and_all(conditions))
+    else:
+        sql = PAGE_SQL.format(where=" WHERE " + and_all(conditions) if conditions else "")
     return conn.execute(sql, [*args, limit + 1]).fetchall(), "date", None
 
 

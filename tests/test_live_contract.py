@@ -1,6 +1,9 @@
-"""Schemathesis against the live server and the committed openapi.yaml: the spec and the code cannot disagree."""
+"""Schemathesis against the live server and the committed openapi.yaml: the spec and the code cannot disagree.
+
+Every phase runs: examples, coverage, fuzzing, and the stateful phase through the spec's OpenAPI links."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,3 +58,9 @@ def test_schemathesis_finds_no_failure(live_server, live_write_key):
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    # The stateful phase chains calls through the spec's OpenAPI links (a record read, then changed or
+    # deleted with the ETag it was read with, its history, its related lists): it must have run, and
+    # followed links, not been skipped for want of them.
+    assert re.search(r"✅ Stateful", result.stdout), result.stdout[-3000:]
+    covered = re.search(r"API Links:\s+(\d+) covered", result.stdout)
+    assert covered and int(covered.group(1)) >= 5, result.stdout[-3000:]

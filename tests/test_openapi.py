@@ -1,5 +1,6 @@
 """The OpenAPI document: generated from the schemas, committed, valid, served, and complete."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,51 @@ def test_errors_are_documented_as_problem_json(committed):
             for status, response in operation["responses"].items():
                 if status.startswith("4"):
                     assert list(response["content"]) == ["application/problem+json"], (path, status)
+
+
+def operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield path, method, operation
+
+
+def test_every_operation_has_a_unique_id_and_a_summary(committed):
+    """Generated clients name their methods after operationIds; docs list operations by summary."""
+    ids = [operation.get("operationId") for _, _, operation in operations(committed)]
+    assert None not in ids
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z][A-Za-z]+", operation_id) for operation_id in ids)
+    for path, method, operation in operations(committed):
+        assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+        assert not re.search(r"\ba [aeiou]", operation["summary"]), operation["summary"]
+
+
+def test_links_lead_to_operations_with_those_parameters(committed):
+    """Each OpenAPI link names an operation of the spec and fills parameters that operation has, from
+    members the answer holds (the record's id, its ETag); every record write and detail links onward."""
+    by_id = {operation["operationId"]: (path, operation) for path, _, operation in operations(committed)}
+    linked = 0
+    for path, method, operation in operations(committed):
+        for status, response in operation["responses"].items():
+            for name, link in response.get("links", {}).items():
+                target_path, target = by_id[link["operationId"]]
+                declared = [*committed["paths"][target_path].get("parameters", []), *target.get("parameters", [])]
+                accepted = {(p["in"], p["name"]) for p in declared}
+                for parameter, expression in link["parameters"].items():
+                    location, _, name_only = parameter.rpartition(".")
+                    assert (location or "path", name_only) in accepted, (path, method, name, parameter)
+                    assert expression in ("$response.body#/data/id", "$response.header.ETag"), expression
+                    if expression.endswith("ETag"):
+                        assert "ETag" in response["headers"], (path, method, status)
+                linked += 1
+    for resource in ("events", "actors", "claims", "sources"):
+        singular = resource[:-1].title()
+        for path, method, status in (
+            (f"/api/v1/{resource}", "post", "201"),
+            (f"/api/v1/{resource}/{{record_id}}", "get", "200"),
+            (f"/api/v1/{resource}/{{record_id}}", "patch", "200"),
+        ):
+            links = committed["paths"][path][method]["responses"][status]["links"]
+            assert {f"get{singular}", f"update{singular}", f"delete{singular}"} <= set(links)
+    assert linked >= 80

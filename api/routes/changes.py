@@ -70,6 +70,7 @@ class Changes(MethodView):
     @blueprint.response(200, ChangesFeedSchema, headers=FEED_HEADERS)
     @document_errors(blueprint, 400)
     @conditional_get(finish=_feed_headers)
+    @blueprint.doc(operationId="listChanges")
     def get(self, args):
         """The changes feed
 
@@ -116,6 +117,7 @@ class ChangesAtom(MethodView):
     )
     @document_errors(blueprint, 400)
     @conditional_get(cache=False, finish=_feed_headers)
+    @blueprint.doc(operationId="getChangesAtom")
     def get(self, args):
         """The latest changes as Atom
 

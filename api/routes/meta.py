@@ -51,6 +51,7 @@ def meta_blueprint(specs):
         @blueprint.response(200, ApiIndexSchema, headers=RATE_LIMIT_HEADERS)
         @document_errors(blueprint)
         @conditional_get(cache=False)
+        @blueprint.doc(operationId="getApiIndex")
         def get(self):
             """List the resources, with links"""
             revision = current_revision()
@@ -79,6 +80,7 @@ def meta_blueprint(specs):
     @blueprint.route("/healthz")
     class Health(MethodView):
         @blueprint.response(200, HealthSchema)
+        @blueprint.doc(operationId="getHealth")
         def get(self):
             """Liveness: the process answers (without the database)"""
             return json_response(orjson.dumps({"status": "ok"}), headers={"Cache-Control": "no-store"})
@@ -92,6 +94,7 @@ def meta_blueprint(specs):
             description="The database cannot be reached.",
             content_type="application/problem+json",
         )
+        @blueprint.doc(operationId="getReadiness")
         def get(self):
             """Readiness: the database answers a query within 2 seconds"""
             probe = _READINESS.submit(_database_answers, current_app._get_current_object())

@@ -82,6 +82,7 @@ def package_blueprint():
         )
         @document_errors(blueprint, 400)
         @conditional_get()
+        @blueprint.doc(operationId="getDataPackage")
         def get(self, _args):
             """The data package descriptor
 
@@ -106,6 +107,7 @@ def package_blueprint():
         )
         @document_errors(blueprint, 400)
         @conditional_get(cache=False)
+        @blueprint.doc(operationId="getDatasetZip")
         def get(self, _args):
             """The whole dataset as a zip
 
@@ -127,6 +129,7 @@ def package_blueprint():
         )
         @document_errors(blueprint, 400)
         @conditional_get(cache=False)
+        @blueprint.doc(operationId="getDataDictionary")
         def get(self, _args):
             """The data dictionary
 

@@ -109,6 +109,40 @@ WRITE_PROBLEMS = {
 }
 
 
+# --- Operation ids and the links between operations ------------------------------------
+
+
+def operation_ids(spec):
+    """The OpenAPI operationId of each route of a resource (generated clients name their methods after them)."""
+    singular, plural = spec.singular.title(), spec.name.title()
+    ids = {
+        "list": f"list{plural}",
+        "get": f"get{singular}",
+        "create": f"create{singular}",
+        "update": f"update{singular}",
+        "delete": f"delete{singular}",
+        "history": f"get{singular}History",
+    }
+    return ids | {relation.name: f"list{singular}{relation.name.title()}" for relation in spec.relations.values()}
+
+
+def record_links(spec):
+    """OpenAPI links from an answer holding one record (its detail, or a write's) to what can be done with it
+    next: read it, change or delete it (with the answer's ETag as If-Match), its history, its related lists."""
+    ids = operation_ids(spec)
+    record_id = {"record_id": "$response.body#/data/id"}
+    precondition = {**record_id, "header.If-Match": "$response.header.ETag"}
+    reads = ("get", "history", *spec.relations)
+    links = {ids[name]: {"operationId": ids[name], "parameters": record_id} for name in reads}
+    for name in ("update", "delete"):
+        links[ids[name]] = {
+            "operationId": ids[name],
+            "parameters": precondition,
+            "description": f"With this answer's ETag as If-Match, so that it applies to the {spec.singular} as read.",
+        }
+    return links
+
+
 # --- The routes ----------------------------------------------------------------------
 
 
@@ -133,28 +167,35 @@ def resource_blueprint(spec, specs):
         **RATE_LIMIT_HEADERS,
     }
 
+    ids, links = operation_ids(spec), record_links(spec)
+
     @blueprint.route("")
     class Collection(MethodView):
         @blueprint.arguments(list_args(), location="query")
         @blueprint.response(200, list_schema, headers=list_headers)
-        @blueprint.doc(responses={200: {"content": export_content(spec)}})
+        @blueprint.doc(
+            operationId=ids["list"],
+            summary=f"List {spec.name}",
+            description="Filters combine with AND; values of one filter with OR.",
+            responses={200: {"content": export_content(spec)}},
+        )
         @document_errors(blueprint, 400)
         def get(self, args):
             return list_response(spec, args)
-
-    Collection.get.__doc__ = f"List {spec.name}\n\nFilters combine with AND; values of one filter with OR."
 
     @blueprint.route("/<string:record_id>")
     class Item(MethodView):
         @blueprint.arguments(detail_arguments, location="query")
         @blueprint.response(200, detail_schema, headers=detail_headers)
+        @blueprint.doc(
+            operationId=ids["get"],
+            summary=f"Get one {spec.singular}",
+            description="Related records are embedded as summaries; `include` embeds them whole.",
+            responses={200: {"links": links}},
+        )
         @document_errors(blueprint, 400, 404)
         def get(self, args, record_id):
             return detail_response(spec, record_id, args)
-
-    Item.get.__doc__ = (
-        f"Get one {spec.singular}\n\nRelated records are embedded as summaries; `include` embeds them whole."
-    )
 
     for relation in spec.relations.values():
         _related_route(blueprint, spec, relation, specs, list_headers)
@@ -189,40 +230,52 @@ def _related_route(blueprint, spec, relation, specs, headers):
         f"List the {relation.target} of one {spec.singular}\n\nAccepts every parameter of the {relation.target} list."
     )
     get = document_errors(blueprint, 400, 404)(get)
-    get = blueprint.doc(responses={200: {"content": export_content(target)}})(get)
+    operation_id = operation_ids(spec)[relation.name]
+    get = blueprint.doc(operationId=operation_id, responses={200: {"content": export_content(target)}})(get)
     get = blueprint.response(200, target_list_schema, headers=headers)(get)
     get = blueprint.arguments(target_args(), location="query")(get)
     view = type(f"{spec.singular.title()}{relation.name.title()}", (MethodView,), {"get": get})
     blueprint.route(f"/<string:record_id>/{relation.name}")(view)
 
 
+def _article(noun):
+    return "an" if noun[0] in "aeiou" else "a"
+
+
 def _write_routes(blueprint, spec, detail_headers):
     """POST on the collection, PATCH and DELETE on a record, and GET of a record's history."""
     input_schema, patch_schema = spec.input_schema, spec.patch_schema
     singular = spec.singular
+    ids, links = operation_ids(spec), record_links(spec)
     history_headers = {name: detail_headers[name] for name in ("ETag", "Cache-Control", "Dataset-Version")}
 
     # flask-smorest reads docstrings when a route is registered, and these name the resource: so `doc`.
     create_doc = {
-        "summary": f"Create a {singular}",
+        "operationId": ids["create"],
+        "responses": {201: {"links": links}},
+        "summary": f"Create {_article(singular)} {singular}",
         "description": f"The body is the {singular} as the seed fixtures hold it: an unused `id` (ids are never "
         "reused, also after a delete) and its fields, with its links by id, checked as the seed loader checks "
         "them. Answers 201 with the record as GET renders it. Needs a `read-write` API key.",
     }
     patch_doc = {
-        "summary": f"Change a {singular}",
+        "operationId": ids["update"],
+        "responses": {200: {"links": links}},
+        "summary": f"Change {_article(singular)} {singular}",
         "description": "Send only the members that change; each replaces the stored value whole (a link list such "
         "as `actors` or `sources` replaces the whole list, `location` the whole location). Needs If-Match and a "
         "`read-write` API key.",
     }
     delete_doc = {
-        "summary": f"Delete a {singular}",
+        "operationId": ids["delete"],
+        "summary": f"Delete {_article(singular)} {singular}",
         "description": "Its own links go with it and its history keeps a `delete` entry holding its last values. "
         "A record other records still refer to is refused (409, naming them) unless `detach=true`. Needs If-Match "
         "and a `read-write` API key.",
     }
     history_doc = {
-        "summary": f"The history of a {singular}",
+        "operationId": ids["history"],
+        "summary": f"The history of {_article(singular)} {singular}",
         "description": "Every change, newest first, with who made it, the note and each field's value before and "
         "after; a deleted record's history starts with its tombstone. 404 only for an id never used.",
     }

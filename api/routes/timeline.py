@@ -50,6 +50,7 @@ class Timeline(MethodView):
     )
     @document_errors(blueprint, 400)
     @conditional_get()
+    @blueprint.doc(operationId="getTimeline")
     def get(self, args):
         """Events and claims by period
 

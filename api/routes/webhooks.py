@@ -86,11 +86,19 @@ def subscription_or_404(subscription_id, own_only=False):
     return row
 
 
+# What a new subscription's answer leads to (OpenAPI links): the subscription, its deliveries, its deletion.
+SUBSCRIPTION_LINKS = {
+    operation: {"operationId": operation, "parameters": {"subscription_id": "$response.body#/data/id"}}
+    for operation in ("getWebhook", "listWebhookDeliveries", "deleteWebhook")
+}
+
+
 @blueprint.route("")
 class Webhooks(MethodView):
     @require_scope("read-write")
     @blueprint.arguments(WebhookInput, location="json", error_status_code=422)
     @blueprint.response(201, WebhookCreatedEnvelope, headers={"Location": LOCATION_HEADER})
+    @blueprint.doc(operationId="createWebhook", responses={201: {"links": SUBSCRIPTION_LINKS}})
     @documented(400, 401, 403, 422, descriptions={400: "The body is not JSON."})
     def post(self, body):
         """Subscribe a URL to changes
@@ -104,6 +112,7 @@ class Webhooks(MethodView):
 
     @require_scope("read-write")
     @blueprint.response(200, WebhookListEnvelope)
+    @blueprint.doc(operationId="listWebhooks")
     @documented(401, 403)
     def get(self):
         """List subscriptions
@@ -118,6 +127,7 @@ class Webhooks(MethodView):
 class Webhook(MethodView):
     @require_scope("read-write")
     @blueprint.response(200, WebhookEnvelope)
+    @blueprint.doc(operationId="getWebhook")
     @documented(401, 403, 404)
     def get(self, subscription_id):
         """Get one subscription (without its secret)"""
@@ -125,6 +135,7 @@ class Webhook(MethodView):
 
     @require_scope("read-write")
     @blueprint.response(204)
+    @blueprint.doc(operationId="deleteWebhook")
     @documented(401, 403, 404)
     def delete(self, subscription_id):
         """Delete a subscription, with its pending deliveries and their history"""
@@ -137,6 +148,7 @@ class Deliveries(MethodView):
     @require_scope("read-write")
     @blueprint.arguments(DeliveryQueryArgs, location="query")
     @blueprint.response(200, DeliveryListEnvelope)
+    @blueprint.doc(operationId="listWebhookDeliveries")
     @documented(400, 401, 403, 404)
     def get(self, args, subscription_id):
         """List a subscription's deliveries, newest first, with every attempt
