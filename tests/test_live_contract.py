@@ -32,8 +32,6 @@ def test_schemathesis_finds_no_failure(live_server, live_write_key):
             "all",
             "--exclude-checks",
             "positive_data_acceptance,missing_required_header",
-            "--max-examples",
-            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"),
             # One worker: Hypothesis parsing in two threads at once trips a CPython 3.11.7 ast bug
             # ("AST constructor recursion depth mismatch") now and then.
             "--workers",
