@@ -13,6 +13,7 @@ from gunicorn.app.base import BaseApplication
 from api.auth import SCOPES, create_key, revoke_key
 from api.changelog.webhooks import Worker
 from api.db import database
+from api.errors import MAX_HEADER_FIELD_READ
 from api.migrations import create_tables
 from api.package import datapackage
 from api.tables import ApiKey, dataset_revision
@@ -73,6 +74,9 @@ def serve_command(host, port, workers, threads):
         # off unless asked (`ACCESS_LOG=-` for stdout, or a file).
         "accesslog": os.environ.get("ACCESS_LOG") or None,
         "limit_request_line": 0,  # api.errors enforces the URL limit with a problem+json 414
+        # ... and the header limits with a problem+json 431: gunicorn reads fields up to this size (its
+        # default, 8,190 bytes, would answer larger ones itself in plain text), at most 100 of them.
+        "limit_request_field_size": MAX_HEADER_FIELD_READ,
     }
 
     class Server(BaseApplication):

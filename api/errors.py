@@ -15,6 +15,7 @@ from werkzeug.exceptions import (
     InternalServerError,
     NotFound,
     RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
     RequestURITooLarge,
     ServiceUnavailable,
 )
@@ -24,6 +25,11 @@ PROBLEM_TYPE_PREFIX = "urn:eventledger:problem:"
 # The server is told to accept request lines of any length so that this limit,
 # enforced here, is answered as problem+json like every other error.
 MAX_URL_LENGTH = 8192
+# Header sizes: the largest a client of this API needs (an API key, an ETag, a cursor in a Link) is well
+# under 2 KB; browsers' cookies for a shared domain can grow to several KB.
+MAX_HEADER_FIELD_BYTES = 8192
+MAX_HEADER_BYTES = 32768
+MAX_HEADER_FIELD_READ = 131072  # what `eventledger serve` lets gunicorn read per field, so that 431 is ours
 log = logging.getLogger(__name__)
 
 
@@ -130,6 +136,26 @@ def reject_long_urls():
         raise RequestURITooLarge(f"The URL is longer than {MAX_URL_LENGTH} characters.")
 
 
+def reject_large_headers():
+    """431 for a header field or a header block larger than any client of this API needs to send.
+
+    `eventledger serve` lets gunicorn read fields up to MAX_HEADER_FIELD_READ bytes, so that this answers
+    in problem+json, naming the field; only a field larger still meets gunicorn's own plain-text error.
+    """
+    total = 0
+    for name, value in request.headers.items():
+        size = len(name) + len(value)
+        total += size
+        if size > MAX_HEADER_FIELD_BYTES:
+            raise RequestHeaderFieldsTooLarge(
+                f"The header '{name[:64]}' is {size:,} bytes; at most {MAX_HEADER_FIELD_BYTES:,} are accepted."
+            )
+    if total > MAX_HEADER_BYTES:
+        raise RequestHeaderFieldsTooLarge(
+            f"The request's headers are {total:,} bytes; at most {MAX_HEADER_BYTES:,} are accepted in all."
+        )
+
+
 def _body_too_large(error):
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return problem_response(
@@ -139,6 +165,7 @@ def _body_too_large(error):
 
 def init_app(app):
     app.before_request(reject_long_urls)
+    app.before_request(reject_large_headers)
     app.register_error_handler(RequestEntityTooLarge, _body_too_large)
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(Exception, problem_response)

@@ -1,6 +1,7 @@
 """Hostile and malformed request bodies on both databases: a 4xx problem naming the problem, never a 5xx,
 and nothing written."""
 
+import http.client
 import json
 import threading
 
@@ -253,3 +254,35 @@ def test_every_record_field_survives_hostile_values(seeded, client, key, resourc
                 client.delete(f"{API}/{resource}/hostile-record", headers=auth(key, **{"If-Match": "*"})).status_code
                 == 204
             )
+
+
+@pytest.mark.parametrize(
+    ("headers", "words"),
+    [
+        ({"X-Padding": "x" * 100_000}, "'X-Padding' is 100,"),
+        ({"Authorization": "Bearer " + "k" * 9_000}, "'Authorization'"),
+        ({f"X-Part-{n}": "y" * 7_000 for n in range(6)}, "in all"),
+    ],
+    ids=["one-huge-field", "huge-key", "many-large-fields"],
+)
+def test_oversized_headers_are_a_431_problem(seeded, client, headers, words):
+    response = client.get(f"{API}/events", headers=headers)
+    assert response.status_code == 431
+    assert_answered(response, headers.keys())
+    assert words in response.get_json()["detail"]
+    assert client.get(f"{API}/events", headers={"X-Padding": "x" * 4_000}).status_code == 200
+
+
+def test_eventledger_serve_answers_a_100_kb_header_in_problem_json(live_server):
+    """gunicorn reads header fields up to 128 KiB under `eventledger serve`, so that the 431 is the API's."""
+    host, port = live_server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", f"{API}/events", headers={"X-Padding": "x" * 100_000})
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status == 431
+    assert response.getheader("Content-Type") == "application/problem+json"
+    assert "'X-Padding'" in json.loads(body)["detail"]
