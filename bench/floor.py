@@ -288,6 +288,13 @@ def walk_filters(params, alias):
     if params.get("date_to"):
         conditions.append(f'({alias}."date_start" <= ?)')
         args.append(date_bound(params["date_to"], end=True))
+    # The window as bounds on the index key: a record ending on or after date_from starts in its year or later.
+    if params.get("date_from"):
+        conditions.append(f"({DATE_KEY.format(alias)} >= ?)")
+        args.append(date_bound(params["date_from"], end=False)[:4] + "-01-01")
+    if params.get("date_to"):
+        conditions.append(f"({DATE_KEY.format(alias)} <= ?)")
+        args.append(date_bound(params["date_to"], end=True))
     return conditions, args
 
 

@@ -245,6 +245,17 @@ class DateOverlapFilter:
             query = query.where(start_column <= args["date_to"].end)
         return query
 
+    def start_bounds(self, args):
+        """(lowest, highest) start date a record in the window can have, either None when not asked.
+
+        A partial date covers days of one calendar year (schemas/dates.py), so a record that ends on or
+        after `date_from` starts on or after the first day of that year: a walk in date order can begin
+        there instead of at the first date of all (and stop after `date_to`).
+        """
+        lowest = args["date_from"].start[:4] + "-01-01" if "date_from" in args else None
+        highest = args["date_to"].end if "date_to" in args else None
+        return lowest, highest
+
 
 @dataclass(frozen=True)
 class ColumnFacet:

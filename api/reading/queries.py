@@ -123,6 +123,15 @@ class LinkWalk:
             columns = walk.columns
             start, end = columns[window.start_column.name], columns[window.end_column.name]
             walk.matches = window.apply_to(walk.matches, args, start, end)
+            leading_key, descending = order[0]
+            if leading_key.field.name == window.start_column.name:
+                # The same window as bounds on the walk's index key, so that it seeks to the window's start.
+                key = leading_key.expression(descending, start)
+                lowest, highest = window.start_bounds(args)
+                if lowest is not None:
+                    walk.matches = walk.matches.where(key >= lowest)
+                if highest is not None:
+                    walk.matches = walk.matches.where(key <= highest)
         return walk
 
 
