@@ -1,5 +1,7 @@
 """The one database handle: a proxy bound by the app factory from DATABASE_URL."""
 
+import select
+import time
 from urllib.parse import urlparse
 
 from peewee import DatabaseProxy
@@ -24,6 +26,9 @@ SQLITE_PRAGMAS = (
 
 PG_CONNECT_TIMEOUT = 2  # seconds per attempt (libpq makes two with sslmode=prefer, the default)
 PG_STATEMENT_TIMEOUT_MS = 30_000  # an export streams many short fetches; no single statement runs this long
+# How long a request waits for any one answer of PostgreSQL: past the statement timeout, which the server
+# enforces, only a stalled server or network is silent this long (`_bounded_wait`).
+PG_STALL_TIMEOUT = PG_STATEMENT_TIMEOUT_MS / 1000 + 5
 
 
 def _unicode_lower(text):
@@ -54,9 +59,46 @@ def open_database(url):
         options = params.get("options", "")
         if "statement_timeout" not in options:
             params["options"] = f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
+        _bound_every_wait()
         # The Ext database can stream a query through a server-side cursor (exports use it).
         return PooledPostgresqlExtDatabase(name, max_connections=32, stale_timeout=300, **params)
     raise ValueError(f"DATABASE_URL: unsupported scheme '{scheme}' (use sqlite:/// or postgresql://)")
+
+
+def _bound_every_wait():
+    """Make psycopg2 wait for PostgreSQL through `_bounded_wait`.
+
+    libpq blocks in the kernel for as long as an open connection stays silent: a server paused or a
+    network dropping packets in the middle of a query would hold the request, and its worker thread,
+    until the worker is killed. With a wait callback psycopg2 drives libpq without blocking and lets the
+    callback wait, which gives up after a bounded time; the request is then a 503 (api/errors.py) and the
+    connection, closed by psycopg2, leaves the pool. psycopg2 allows no COPY while a callback is set; this
+    app uses none (a tool that does unsets it: `psycopg2.extensions.set_wait_callback(None)`).
+    """
+    import psycopg2.extensions  # the PostgreSQL driver is an optional dependency
+
+    psycopg2.extensions.set_wait_callback(_bounded_wait)
+
+
+def _bounded_wait(connection):
+    import psycopg2
+    from psycopg2.extensions import POLL_OK, POLL_READ, POLL_WRITE, STATUS_SETUP
+
+    if connection.status == STATUS_SETUP:  # connecting: libpq leaves its connect_timeout to the caller here
+        limit = float(connection.info.dsn_parameters.get("connect_timeout") or PG_CONNECT_TIMEOUT)
+    else:
+        limit = PG_STALL_TIMEOUT
+    deadline = time.monotonic() + limit
+    waiting = select.poll()
+    while (state := connection.poll()) != POLL_OK:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise psycopg2.OperationalError(f"PostgreSQL did not answer within {limit:g} seconds (timed out)")
+        events = select.POLLIN if state == POLL_READ else select.POLLOUT if state == POLL_WRITE else None
+        if events is None:
+            raise psycopg2.OperationalError(f"unexpected state {state} while waiting for PostgreSQL")
+        waiting.register(connection.fileno(), events)
+        waiting.poll(remaining * 1000)
 
 
 # SQL text by (database class, shape): see `select_by_shape`.

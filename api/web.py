@@ -60,7 +60,7 @@ WITHOUT_DATABASE = frozenset(("meta.Health", "meta.Ready", "static", "docs_asset
 
 def add_dataset_version(response):
     """Every dataset response names the dataset version it was read from, so what was pulled can be cited."""
-    if request.endpoint in WITHOUT_DATABASE:
+    if request.endpoint in WITHOUT_DATABASE or response.status_code == 503:  # a 503 is the database not answering
         return response
     try:
         revision = current_revision()

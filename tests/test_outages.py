@@ -5,6 +5,7 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from helpers import get_ok
@@ -18,8 +19,8 @@ POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:
 
 
 class Proxy:
-    """A TCP proxy to PostgreSQL that the test can stop (refusing connections) or stall (accepting them and
-    forwarding nothing), then bring back."""
+    """A TCP proxy to PostgreSQL that the test can stop (refusing connections), stall (accepting them and
+    forwarding nothing) or freeze (keeping open connections open, silent), then bring back."""
 
     def __init__(self, target=("127.0.0.1", 5432)):
         self.target, self.mode, self.sockets = target, "forward", []
@@ -37,7 +38,7 @@ class Proxy:
                 client.close()
                 continue
             self.sockets.append(client)
-            if self.mode == "stall":
+            if self.mode in ("stall", "freeze"):
                 continue  # accepted, never answered
             upstream = socket.create_connection(self.target)
             self.sockets.append(upstream)
@@ -47,6 +48,8 @@ class Proxy:
     def _pipe(self, source, sink):
         try:
             while data := source.recv(65536):
+                while self.mode == "freeze":  # as a paused server: the connection stays open, silent
+                    time.sleep(0.05)
                 if self.mode != "forward":
                     return
                 sink.sendall(data)
@@ -62,6 +65,9 @@ class Proxy:
         for open_socket in self.sockets:
             open_socket.close()
         self.sockets = []
+
+    def freeze(self):
+        self.mode = "freeze"
 
     def restore(self):
         self.mode = "forward"
@@ -108,6 +114,30 @@ def test_a_stopped_or_stalled_database_is_a_503_in_bounded_time_and_the_service_
     proxy.restore()
     get_ok(client, f"{API}/events?limit=3")
     assert client.get("/readyz").status_code == 200
+
+
+def test_a_database_silent_in_the_middle_of_an_open_connection_is_a_503_in_bounded_time(proxied, monkeypatch):
+    """A paused server or a network dropping packets: the pooled connection stays open and nothing comes
+    back. The wait for an answer is bounded (api.db.PG_STALL_TIMEOUT, shortened here), the request is a
+    503, the connection leaves the pool, and the next request after the server is back succeeds."""
+    app, proxy = proxied
+    monkeypatch.setattr(db, "PG_STALL_TIMEOUT", 1.5)
+    client = app.test_client()
+    get_ok(client, f"{API}/events?limit=1")  # leaves an open connection in the pool
+    proxy.freeze()
+    for url in (f"{API}/events?limit=2", f"{API}/claims/factory-produces-lethal-drones"):
+        started = time.monotonic()
+        # In a thread of its own, so that a request that hangs fails the test instead of holding it.
+        with ThreadPoolExecutor(1) as pool:
+            answered = pool.submit(client.get, url)
+            try:
+                response = answered.result(timeout=10)
+            except TimeoutError:
+                proxy.close()  # frees the stuck request
+                pytest.fail("the request was still waiting for PostgreSQL after 10 seconds")
+        assert_outage(response, within=5, started=started)
+    proxy.restore()
+    get_ok(client, f"{API}/events?limit=3")
 
 
 def test_healthz_answers_without_the_database(app, monkeypatch):
