@@ -19,6 +19,9 @@ DEFAULT_LIMIT = 50
 FACET_LIMIT = 50
 OR_NOTE = " Repeat the parameter or give a comma-separated list to match any of several values."
 
+# The longest cursor the API makes (api/reading/queries.py names a row instead of a longer one), and accepts.
+MAX_CURSOR_LENGTH = 2_000
+
 
 def slugs(description):
     return MultiValue(
@@ -120,7 +123,7 @@ def older_page_fields(log):
     """`cursor` and the plain `before` of a page of a log (a record's history, a webhook's deliveries)."""
     return {
         "cursor": fields.String(
-            validate=validate.Length(min=1, max=500),
+            validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH),
             metadata={
                 "description": "Opaque cursor from `meta.next_cursor` of the previous page: the next, older one."
             },
@@ -151,7 +154,7 @@ class ListQueryArgs(QueryArgs):
         metadata={"description": f"Page size, 1-{MAX_LIMIT}."},
     )
     cursor = fields.String(
-        validate=validate.Length(min=1, max=500),
+        validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH),
         metadata={"description": "Opaque cursor from `meta.next_cursor` of the previous page."},
     )
     q = fields.String(

@@ -25,10 +25,10 @@ from api.reading.pagination import (
 )
 from api.reading.search import RELEVANCE, sort_choices, text_search
 from api.tables import STORED_JSON
+from schemas.query import MAX_CURSOR_LENGTH
 
-# Links and cursors stay short whatever the data: a cursor whose sort-key values would make it longer
-# (a sort by a long title) names its row instead (`Listing.cursor_for`).
-MAX_CURSOR_LENGTH = 2_000
+# Links and cursors stay short whatever the data: a cursor whose sort-key values would make it longer than
+# MAX_CURSOR_LENGTH (a sort by a long title) names its row instead (`Listing.cursor_for`).
 BY_REFERENCE = "#row"
 
 
