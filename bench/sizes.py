@@ -4,6 +4,7 @@
     python bench/sizes.py 10k --verify-only     # build, start, check every answer and the SQL; no load
     python bench/sizes.py 10k --sql             # print eventledger's and the floor's SQL per request
     python bench/sizes.py --report              # README section and plot again, from bench/results/sizes-*.json
+    python bench/sizes.py 100k --postgres --servers floor,cold,cold-pg   # and eventledger on PostgreSQL
 
 On a shared machine run it under the CPU lock: `flock /tmp/cpu.lock python bench/sizes.py 100k`.
 
@@ -23,13 +24,30 @@ On a shared machine run it under the CPU lock: `flock /tmp/cpu.lock python bench
    captured with peewee's logger around test-client requests, is statement for statement the floor's
    (`--allow-sql-drift` measures anyway and records the difference).
 4. Load: each request with `wrk -t2` at 10 and at 100 connections (`--connections`), servers interleaved,
-   a warm-up before each cell and a wait until every server is idle after it; peak RSS of the server's
-   process tree sampled from /proc every 0.2 s. The CSV export is read by one client, for at most
-   `--csv-seconds` (60), from the floor and the cold servers (no response cache holds an export).
+   a warm-up before each cell and a wait until every server is idle after it (for a PostgreSQL server,
+   PostgreSQL's processes too: a query wrk abandoned runs on there); peak RSS of the server's process tree
+   sampled from /proc every 0.2 s. A cell with fewer answers than connections (a request longer than the
+   cell) runs once more for `--timeout` seconds, marked "over N s" in the tables. The CSV export is read by
+   one client, for at most `--csv-seconds` (60), from the floor and the cold servers (no response cache
+   holds an export).
 5. Writes bench/results/sizes-<size>.json, regenerates the section between `<!-- sizes:begin -->` and
    `<!-- sizes:end -->` in bench/README.md (one table per size found in bench/results/) and draws
    bench/throughput-by-size.png. `--datasette-results` adds the `datasette-4w` column from the shared
    harness's results JSON (same number of events; matched by request and connections).
+
+`--postgres` adds the server `cold-pg`: `cold` (the same gunicorn command and settings) with DATABASE_URL
+postgresql://postgres@127.0.0.1:5432/el_bench_<size> (`--pg-url`). Before the servers start, bench/pg_copy.py
+makes that database a copy of the file unless it is one already (the same dataset revision, cursor secret and
+number of events): eventledger's create_tables() makes the schema, every table the two share is copied with
+COPY (FTS5 tables and PostgreSQL's generated search columns left out), then VACUUM ANALYZE; `eventledger
+init-db` runs on it as on the file, and a table whose rows differ from the file's or a record without its stored
+representation stops the run. Its answers are checked as the others', but for the full-text search, which
+PostgreSQL ranks and stems otherwise: there a 200 with a count and at most `limit` records (both counts are
+recorded); the SQL check is SQLite's alone. It reads the CSV export like `cold`. After the load, EXPLAIN (ANALYZE,
+BUFFERS) of eventledger's statements for cold-pg's slowest request, and for the one furthest behind `cold`, goes
+into the results. A run with a PostgreSQL server writes bench/results/sizes-<size>-pg.json, not sizes-<size>.json,
+so that it replaces no SQLite-only run: the README shows it as a section of its own after that size's, with the
+line "PostgreSQL ÷ SQLite (cold, 4 sync)", and the plot draws cold-pg from it.
 """
 
 import argparse
@@ -73,7 +91,10 @@ SERVERS = {
     "warm": ("warm, 4 sync", "app", {}, False),
     "serve-cold": ("cold, `serve`", "serve", {"RESPONSE_CACHE_SIZE": "0"}, True),
     "serve-warm": ("warm, `serve`", "serve", {}, False),
+    "cold-pg": ("cold, 4 sync, PostgreSQL", "app", {"RESPONSE_CACHE_SIZE": "0"}, True),
 }
+PG_SERVERS = ("cold-pg",)  # on the PostgreSQL copy of the file, DATABASE_URL `--pg-url`
+PG_URL = "postgresql://postgres@127.0.0.1:5432/el_bench_{size}"
 DEFAULT_SERVERS = ("floor", "cold", "warm", "serve-cold")
 FIRST_PORT = 8101
 # Settings of the app and of gunicorn that the caller's environment must not change for a server.
@@ -146,10 +167,16 @@ def parse_args():
     parser.add_argument("--sql", action="store_true", help="print each request's SQL in both apps, then stop")
     parser.add_argument("--allow-sql-drift", action="store_true", help="measure even if the SQL differs")
     parser.add_argument("--report", action="store_true", help="only regenerate the README section and the plot")
+    parser.add_argument("--postgres", action="store_true", help="add cold-pg: `cold` on a PostgreSQL copy of the file")
+    parser.add_argument("--pg-url", help=f"the copy's database (default {PG_URL}); it is dropped and made anew")
     args = parser.parse_args()
     if not args.size and not args.report:
         parser.error("give a size (10k, 100k, 1m), or --report")
     args.servers = args.servers.split(",")
+    if args.postgres and not any(name in PG_SERVERS for name in args.servers):
+        args.servers.append("cold-pg")
+    args.postgres = any(name in PG_SERVERS for name in args.servers)
+    args.pg_url = args.pg_url or PG_URL.format(size=args.size)
     args.requests = args.requests.split(",")
     unknown = (set(args.servers) - set(SERVERS)) | (set(args.requests) - set(REQUESTS))
     if unknown or "floor" not in args.servers:
@@ -206,6 +233,24 @@ def ensure_database(path, events):
     missing = missing_stored(path)
     if missing:
         sys.exit(f"{path}: records without their stored representation after init-db: {missing}")
+
+
+def ensure_postgres(path, url):
+    """The PostgreSQL copy of the file (bench/pg_copy.py), brought up to date by `eventledger init-db` as the
+    file is, and checked: {version, mib, settings, copy: how and when it was made}."""
+    import pg_copy
+
+    copied = pg_copy.ensure_copy(path, url, log)
+    if copied["copied"]:
+        log(f"PostgreSQL copy made in {copied['seconds']:.0f} s")
+    started = time.monotonic()
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([str(BIN / "eventledger"), "init-db"], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    log(f"eventledger init-db on {url}: {time.monotonic() - started:.0f} s")
+    problems = pg_copy.check(path, url, JSON_TABLES)
+    if problems:
+        sys.exit(f"{url} is not a whole copy of {path}:\n  " + "\n  ".join(problems))
+    return {"url": url, **pg_copy.describe(url), "copy": copied}
 
 
 def derive_params(path, args):
@@ -356,7 +401,7 @@ def print_sql(path, paths):
 
 
 class Server:
-    def __init__(self, name, port, path, log_dir):
+    def __init__(self, name, port, path, log_dir, pg_url=None):
         self.name, self.port = name, port
         self.label, kind, extra, self.exports = SERVERS[name]
         bind = ["--bind", f"127.0.0.1:{port}"]
@@ -364,7 +409,8 @@ class Server:
             self.env = {"FLOOR_DB": str(path), "CURSOR_SECRET": CURSOR_SECRET}
             self.cmd = [*GUNICORN, *bind, "--chdir", str(HERE), "floor:app"]
         else:
-            self.env = {"DATABASE_URL": f"sqlite:///{path}", **EL_ENV, **extra}
+            url = pg_url if name in PG_SERVERS else f"sqlite:///{path}"
+            self.env = {"DATABASE_URL": url, **EL_ENV, **extra}
             if kind == "serve":  # the README's command and defaults; HOST and PORT from the environment
                 self.env.update(HOST="127.0.0.1", PORT=str(port))
                 self.cmd = [str(BIN / "eventledger"), "serve"]
@@ -372,6 +418,7 @@ class Server:
                 self.cmd = [*GUNICORN, *bind, "api:create_app()"]
         self.log_path = log_dir / f"{name}.log"
         self.proc = None
+        self.pg_url = pg_url if name in PG_SERVERS else None
 
     def start(self):
         with socket.socket() as s:
@@ -415,6 +462,31 @@ class Server:
 
     def pids(self):
         return process_tree(self.proc.pid)
+
+    def busy_pids(self):
+        """The processes whose CPU says whether the server is still at work: its own, and for a PostgreSQL
+        server every process of PostgreSQL's, where a query wrk abandoned goes on running."""
+        return self.pids() + (postgres_pids(self.pg_url) if self.pg_url else [])
+
+
+_POSTMASTER = {}
+
+
+def postgres_pids(url):
+    """PostgreSQL's processes (the postmaster's tree: backends, parallel workers, background processes)."""
+    if url not in _POSTMASTER:
+        import psycopg2
+
+        conn = psycopg2.connect(url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                backend = cur.fetchone()[0]
+            with open(f"/proc/{backend}/stat") as f:
+                _POSTMASTER[url] = int(f.read().rsplit(")", 1)[1].split()[1])
+        finally:
+            conn.close()
+    return process_tree(_POSTMASTER[url])
 
 
 def http_get(port, path, timeout=600):
@@ -498,7 +570,7 @@ def settle(servers, seconds=0.5, cap=180):
     abandoned, and that must not eat into the next cell's CPU. Returns the seconds waited."""
     started = time.monotonic()
     time.sleep(seconds)
-    pids = [pid for server in servers for pid in server.pids()]
+    pids = sorted({pid for server in servers for pid in server.busy_pids()})
     hz = os.sysconf("SC_CLK_TCK")
     while time.monotonic() - started < cap:
         before = cpu_ticks(pids)
@@ -541,8 +613,21 @@ def csv_ids(body):
     return header, [row[0] for row in rows]
 
 
+def search_only(body, path):
+    """(error or None, what was found) of a PostgreSQL search answer: PostgreSQL ranks and stems otherwise than
+    FTS5, so only a count > 0 and at most `limit` records are checked."""
+    limit = int(re.search(r"[?&]limit=(\d+)", path).group(1))
+    doc = json.loads(body)
+    count, records = doc.get("meta", {}).get("count"), len(doc.get("data", []))
+    found = f"{records} records, count {count}"
+    if not isinstance(count, int) or count <= 0 or records > limit or (records == 0):
+        return f"{found}: expected a count > 0 and 1..{limit} records", found
+    return None, found
+
+
 def verify(servers, paths, params):
-    """{request: {server: "identical" | "same records"}}; exits 1 on any other answer."""
+    """{request: {server: "identical" | "same records"}} (a PostgreSQL search: "search: <what it found>, the
+    floor's count <n>"); exits 1 on any other answer."""
     floor = servers[0]
     checks, failures = {}, []
     to_check = {name: path for name, path in paths.items() if name != "csv_export"}
@@ -555,11 +640,14 @@ def verify(servers, paths, params):
         if status != 200:
             sys.exit(f"the floor answered {path} with HTTP {status}: {floor_body[:300]!r}")
         for server in servers[1:]:
-            if name == "csv_export" and server.name != "cold":
-                continue  # the full export once (every eventledger server runs the same code on the same file)
+            if name == "csv_export" and server.name not in ("cold", *PG_SERVERS):
+                continue  # the full export once per database (every server of one runs the same code on it)
             status, _, body = http_get(server.port, path)
+            pg_search = name == "search" and server.name in PG_SERVERS
             if status != 200:
                 error = f"HTTP {status}: {body[:300]!r}"
+            elif pg_search:
+                error, found = search_only(body, path)
             elif name.startswith("csv"):
                 (want_header, want), (header, got) = csv_ids(floor_body), csv_ids(body)
                 error = None if (header, got) == (want_header, want) else f"{len(got)} rows, expected {len(want)}"
@@ -570,6 +658,8 @@ def verify(servers, paths, params):
             if error:
                 failures.append(f"{server.name} {name}: {error}")
                 verdict = "WRONG: " + error
+            elif pg_search:
+                verdict = f"search: {found}, the floor's count {json.loads(floor_body)['meta']['count']}"
             elif name.startswith("csv"):
                 verdict = "identical" if body == floor_body else "same rows"
             else:
@@ -621,6 +711,16 @@ def load(servers, requests, paths, args):
                 with PeakRss(server) as peak:
                     result = wrk(url, args.duration, connections, args)
                 waited = settle(servers)
+                longer = int(args.timeout)
+                if result["requests"] < connections and args.duration < longer:
+                    # Fewer answers than connections: a request takes longer than the cell. Once more, for as
+                    # long as wrk's timeout, so that a rate and latencies can be read at all (`seconds`).
+                    again = f"{result['requests']} answers in {args.duration} s: again, {longer} s"
+                    log(f"  {name:18} c{connections:<4} {server.name:11} {again}")
+                    with PeakRss(server) as peak:
+                        result = wrk(url, longer, connections, args)
+                    result["seconds"] = longer
+                    waited = settle(servers)
                 result["peak_rss_mib"] = round(peak.peak, 1)
                 results.setdefault(name, {}).setdefault(server.name, {})[str(connections)] = result
                 log(
@@ -670,6 +770,44 @@ def download(server, path, events, seconds):
         "mib": size / 2**20,
         "peak_rss_mib": round(peak.peak, 1),
     }
+
+
+# --- PostgreSQL's plans ------------------------------------------------------------------------------------
+
+
+def slowest_pg(results):
+    """The requests whose plans to keep: cold-pg's slowest (least req/s), and the one furthest behind cold."""
+    cells = [
+        (name, result["rps"], results[name].get("cold", {}).get(c, {}).get("rps"))
+        for name in results
+        for server in PG_SERVERS
+        for c, result in results[name].get(server, {}).items()
+    ]
+    if not cells:
+        return []
+    chosen = [min(cells, key=lambda cell: cell[1])[0]]
+    behind = [(name, rps / cold) for name, rps, cold in cells if cold]
+    if behind and (worst := min(behind, key=lambda cell: cell[1])[0]) not in chosen:
+        chosen.append(worst)
+    return chosen
+
+
+def explain_pg(url, path, name):
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement eventledger runs for `path` on PostgreSQL (bench/pg_copy.py,
+    in a process of its own)."""
+    command = [sys.executable, str(HERE / "pg_copy.py"), "explain", url, path, "--json"]
+    out = subprocess.run([*command, "--cursor-secret", CURSOR_SECRET], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        log(f"EXPLAIN of {name} failed: {out.stderr[-2000:]}")
+        return [{"error": out.stderr[-2000:]}]
+    found = json.loads(out.stdout)
+    for entry in found:
+        log(
+            f"EXPLAIN (ANALYZE, BUFFERS), {name} on PostgreSQL, "
+            f"{'every request' if entry['repeated'] else 'first request only'}: {entry['sql']}\n"
+            f"  params {entry['params']}\n" + entry["plan"]
+        )
+    return found
 
 
 # --- Machine, commit --------------------------------------------------------------------------------------
@@ -750,8 +888,12 @@ def size_section(data):
     changed = f" plus uncommitted changes to {', '.join(data['uncommitted'])}" if data.get("uncommitted") else ""
     sql_same = all(entry["same"] for entry in data["sql_check"].values())
     identical = all(v == "identical" for checks in data["verification"].values() for v in checks.values())
+    pg = data.get("postgres")
+    title = f"#### {p['events']:,} events (`results/sizes-{data['size']}.json`)"
+    if pg:
+        title = f"#### {p['events']:,} events, PostgreSQL beside SQLite (`results/sizes-{data['size']}-pg.json`)"
     lines = [
-        f"#### {p['events']:,} events (`results/sizes-{data['size']}.json`)",
+        title,
         "",
         " ".join(
             [
@@ -766,12 +908,15 @@ def size_section(data):
                 f"{p['actor_matches']:,} in {p['date_from']}..{p['date_to']});",
                 f"search `{p['term']}` ({p['term_matches']:,} matches); detail `{p['event_id']}`;",
                 f"cursor page after position {p['deep_position']:,}.",
+                *([pg_sentence(pg)] if pg else []),
             ]
         ),
         "",
         "Checked before timing: every eventledger answer holds the floor's records in its order with its count"
         + (" (and is byte for byte the floor's, links' port aside)" if identical else "")
+        + (pg_search_note(data) if pg else "")
         + "; eventledger's SQL "
+        + ("on SQLite " if pg else "")
         + (
             "is the floor's, statement for statement, for every request."
             if sql_same
@@ -802,8 +947,14 @@ def size_section(data):
                 if ds:
                     ratios.append(fmt_ratio(r["rps"] / ds_rps if ds_rps else None))
                 errors = f", {r['errors']} errors" if r["errors"] else ""
+                errors += f", over {r['seconds']:g} s" if r.get("seconds") else ""
                 cells.append(f"{fmt_rate(r['rps'])} ({', '.join(ratios)}{errors})")
             lines.append("| " + " | ".join(cells) + " |")
+    if "cold-pg" in el and "cold" in el:
+        lines += ["", pg_ratio_line(data)]
+    if pg and pg.get("explain"):
+        explained = ", ".join(REQUESTS[name] for name in pg["explain"])
+        lines += ["", f"EXPLAIN (ANALYZE, BUFFERS) of cold-pg's statements for {explained}: `postgres.explain` there."]
     if ds:
         w = data["datasette"].get("workload", {})
         lines += [
@@ -856,12 +1007,49 @@ def size_section(data):
     return lines
 
 
+def pg_sentence(pg):
+    copy, settings = pg["copy"], pg["settings"]
+    tuned = ", ".join(f"{key} {value}" for key, value in settings.items())
+    return (
+        f"PostgreSQL {pg['version'].split()[0]} on the same machine ({tuned}): `{pg['url'].rsplit('/', 1)[1]}`, "
+        f"{pg['mib']:,.0f} MiB, a copy of the file made {copy['date'][:16].replace('T', ' ')} UTC by "
+        f"bench/pg_copy.py in {copy['seconds']:,.0f} s; the peak RSS below is gunicorn's alone, not PostgreSQL's."
+    )
+
+
+def pg_search_note(data):
+    verdicts = [v for server, v in data["verification"].get("search", {}).items() if server in PG_SERVERS]
+    return (
+        ", but for cold-pg's full-text search, which PostgreSQL ranks and stems otherwise: a 200 with a count and at "
+        "most `limit` records (" + "; ".join(v.removeprefix("search: ") for v in verdicts) + ")"
+    )
+
+
+def pg_ratio_line(data):
+    """req/s of cold-pg ÷ req/s of cold, per request and connections."""
+    parts = []
+    for name in REQUESTS:
+        per = data["results"].get(name, {})
+        cells = []
+        for c in map(str, data["settings"]["connections"]):
+            pg_result, cold_result = per.get("cold-pg", {}).get(c), per.get("cold", {}).get(c)
+            if pg_result and cold_result and cold_result["rps"]:
+                cells.append(f"{fmt_ratio(pg_result['rps'] / cold_result['rps'])} (c{c})")
+        if cells:
+            parts.append(f"{REQUESTS[name]} {', '.join(cells)}")
+    csv_pg, csv_cold = data.get("csv", {}).get("cold-pg"), data.get("csv", {}).get("cold")
+    if csv_pg and csv_cold and csv_cold["rows_per_s"]:
+        parts.append(f"CSV export rows/s {fmt_ratio(csv_pg['rows_per_s'] / csv_cold['rows_per_s'])}")
+    return "PostgreSQL ÷ SQLite (cold, 4 sync), req/s of cold-pg ÷ cold: " + "; ".join(parts) + "."
+
+
 def load_results():
     found = {}
     for size in SIZES:
-        path = RESULTS / f"sizes-{size}.json"
-        if path.exists():
-            found[size] = json.loads(path.read_text())
+        for key in (size, f"{size}-pg"):  # a run with PostgreSQL has a file of its own (see main)
+            path = RESULTS / f"sizes-{key}.json"
+            if path.exists():
+                found[key] = json.loads(path.read_text())
     return found
 
 
@@ -879,7 +1067,13 @@ def write_readme(all_results):
         "measures the response cache); `cold, serve` is `eventledger serve` as the README runs it (4 gthread "
         "workers x 4 threads) with `RESPONSE_CACHE_SIZE=0`. Every eventledger server has "
         "`RATE_LIMIT=1000000000/60`. Datasette-4w comes from the shared harness (`../shared/bench`, its own "
-        "synthetic file of the same size, same requests), when its results were given.",
+        "synthetic file of the same size, same requests), when its results were given."
+        + (
+            " `cold, 4 sync, PostgreSQL` (`--postgres`) is `cold, 4 sync` on a PostgreSQL copy of the file "
+            "(bench/pg_copy.py), in a run of its own beside floor and cold: its section follows that size's."
+            if any(key.endswith("-pg") for key in all_results)
+            else ""
+        ),
         "",
         "![req/s against the number of events, per request](throughput-by-size.png)",
         "",
@@ -903,6 +1097,7 @@ def draw(all_results):
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     styles = {"floor": ("black", "floor"), "cold": ("tab:blue", "cold"), "warm": ("tab:orange", "warm")}
+    styles["cold-pg"] = ("tab:green", "cold, PostgreSQL")
     names = [
         name
         for name in REQUESTS
@@ -910,12 +1105,17 @@ def draw(all_results):
     ]
     fig, axes = plt.subplots(2, 4, figsize=(16, 7.5), constrained_layout=True)
     axes = axes.flatten()
-    sizes = sorted(all_results.values(), key=lambda d: d["params"]["events"])
+    # cold-pg from the runs with PostgreSQL (files of their own); every other server from the SQLite runs.
+    runs_by_kind = {True: [], False: []}
+    for key, d in all_results.items():
+        runs_by_kind[key.endswith("-pg")].append(d)
+    sizes, pg_sizes = (sorted(runs_by_kind[kind], key=lambda d: d["params"]["events"]) for kind in (False, True))
     for ax, name in zip(axes, names, strict=False):
         for server, (colour, label) in styles.items():
+            runs = pg_sizes if server in PG_SERVERS else sizes
             if name == "csv_export":
                 points = [
-                    (d["params"]["events"], d["csv"][server]["rows_per_s"]) for d in sizes if server in d.get("csv", {})
+                    (d["params"]["events"], d["csv"][server]["rows_per_s"]) for d in runs if server in d.get("csv", {})
                 ]
                 if points:
                     ax.plot(*zip(*points, strict=True), "o-", color=colour, label=f"{label}, 1 client")
@@ -923,7 +1123,7 @@ def draw(all_results):
             for connections, line in (("100", "o-"), ("10", "s--")):
                 points = [
                     (d["params"]["events"], d["results"][name][server][connections]["rps"])
-                    for d in sizes
+                    for d in runs
                     if connections in d["results"].get(name, {}).get(server, {})
                 ]
                 if points:
@@ -947,6 +1147,8 @@ def draw(all_results):
     csv_handles = axes[names.index("csv_export")].get_legend_handles_labels() if "csv_export" in names else ([], [])
     axes[-1].legend(handles + csv_handles[0], labels + csv_handles[1], loc="center", fontsize=9, frameon=False)
     run_dates = ", ".join(f"{d['size']} {d['date'][:10]} `{d['commit']}`" for d in sizes)
+    if pg_sizes:
+        run_dates += "; PostgreSQL " + ", ".join(f"{d['size']} {d['date'][:10]} `{d['commit']}`" for d in pg_sizes)
     fig.suptitle(f"eventledger against its floor, by dataset size (bench/sizes.py; {run_dates})".replace("`", ""))
     fig.savefig(PLOT, dpi=90)
     plt.close(fig)
@@ -998,12 +1200,19 @@ def main():
             f"{args.size} --sql`, bring floor.py up to date (or pass --allow-sql-drift)"
         )
 
+    postgres = ensure_postgres(path, args.pg_url) if args.postgres else None
+
     started_at = datetime.datetime.now(datetime.UTC)
     mach = machine()
     read_through(path)
+    if postgres:
+        import pg_copy
+
+        blocks = pg_copy.prewarm(args.pg_url)
+        log(f"PostgreSQL {postgres['version']}, {postgres['mib']:,.0f} MiB; read once: {blocks:,} blocks")
     log_dir = Path(args.data_dir) / "logs" / started_at.strftime("%Y-%m-%dT%H-%M-%S")
     log_dir.mkdir(parents=True, exist_ok=True)
-    servers = [Server(name, FIRST_PORT + i, path, log_dir) for i, name in enumerate(args.servers)]
+    servers = [Server(name, FIRST_PORT + i, path, log_dir, args.pg_url) for i, name in enumerate(args.servers)]
     try:
         for server in servers:
             server.start()
@@ -1033,6 +1242,8 @@ def main():
             server.stop()
 
     mach["loadavg_after"] = read_text("/proc/loadavg").split()[:3]
+    if postgres:
+        postgres["explain"] = {name: explain_pg(args.pg_url, paths[name], name) for name in slowest_pg(results)}
     peaks = {}
     for server in servers:
         cells = [cell for per in results.values() for cell in per.get(server.name, {}).values()]
@@ -1064,8 +1275,11 @@ def main():
         "peak_rss_mib": peaks,
         "datasette": datasette,
     }
+    if postgres:
+        data["postgres"] = postgres
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"sizes-{args.size}.json"
+    # A run with PostgreSQL goes to a file of its own, so that it replaces no run of the SQLite servers.
+    out = RESULTS / f"sizes-{args.size}{'-pg' if postgres else ''}.json"
     out.write_text(json.dumps(data, indent=1) + "\n")
     log(f"wrote {out.relative_to(ROOT)}")
     report()

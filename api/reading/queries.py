@@ -211,7 +211,8 @@ class Listing:
         model = self.spec.model
         fields = list(dict.fromkeys([model.id, *(key.field for key, _ in self.order)]))
         source = self.walk.columns if self.walk else {field.name: field for field in fields}
-        selected = [source[field.name].alias(field.name) for field in fields]
+        # A walk's columns are the link table's, named as the record's fields; the records' own keep their names.
+        selected = [field if source[field.name] is field else source[field.name].alias(field.name) for field in fields]
         ordered = order_by(self.order, source)
         page = self.page_source.select(*selected).order_by(*ordered).limit(limit + 1).alias("page")
         columns = {field.name: page.c[field.name] for field in fields}
