@@ -281,13 +281,9 @@ def walks(params):
 
 def walk_filters(params, alias):
     """(conditions, arguments) of a walk: the actor's leading links, then the date overlap on their copies."""
-    conditions, args = [f'({alias}."actor_id" = ?)', f'({alias}."leading" = ?)'], [params["actor"], True]
-    if params.get("date_from"):
-        conditions.append(f'({alias}."date_end" >= ?)')
-        args.append(date_bound(params["date_from"], end=False))
-    if params.get("date_to"):
-        conditions.append(f'({alias}."date_start" <= ?)')
-        args.append(date_bound(params["date_to"], end=True))
+    window, window_args = date_window(params, alias)
+    conditions = [f'({alias}."actor_id" = ?)', f'({alias}."leading" = ?)', *window]
+    args = [params["actor"], True, *window_args]
     # The window as bounds on the index key: a record ending on or after date_from starts in its year or later.
     if params.get("date_from"):
         conditions.append(f"({DATE_KEY.format(alias)} >= ?)")
@@ -308,6 +304,13 @@ def filters(params, alias, subquery_alias):
             f'WHERE ({subquery_alias}."actor_id" IN ({marks(len(actors))}))))'
         )
         args += actors
+    window, window_args = date_window(params, alias)
+    return conditions + window, args + window_args
+
+
+def date_window(params, alias):
+    """(conditions, arguments) of the date overlap: ends on or after date_from, starts on or before date_to."""
+    conditions, args = [], []
     if params.get("date_from"):
         conditions.append(f'({alias}."date_end" >= ?)')
         args.append(date_bound(params["date_from"], end=False))

@@ -7,6 +7,7 @@ source quoted twice, and after the events' dates or links change.
 """
 
 import pytest
+from helpers import actor, event, source
 from writes_helpers import auth, make_key
 
 from api import db, new_caches
@@ -21,42 +22,18 @@ N_EVENTS, N_ACTORS, N_SOURCES = 24, 5, 3
 
 
 def dataset():
-    sources = [
-        {
-            "id": f"src-{i}",
-            "type": "press_report",
-            "title": f"Report {i}",
-            "publisher": "Publisher",
-            "reliability": "B",
-            "reliability_rationale": "Graded for the test.",
-            "document": "report.txt",
-        }
-        for i in range(N_SOURCES)
-    ]
-    actors = [
-        {"id": f"act-{i}", "name": f"Actor {i}", "kind": "state", "country": "AA", "description": "An actor."}
-        for i in range(N_ACTORS)
-    ]
     events = []
     for i in range(N_EVENTS):
-        links = [{"actor": f"act-{(i + k) % N_ACTORS}", "role": ROLES[k]} for k in range(1 + i % 3)]
+        links = [(f"act-{(i + k) % N_ACTORS}", ROLES[k]) for k in range(1 + i % 3)]
         if i % 4 == 0:  # the same actor again, in another role
-            links.append({"actor": f"act-{i % N_ACTORS}", "role": "target"})
-        quoted = [{"source": f"src-{i % N_SOURCES}", "excerpt": f"excerpt {i}"}]
-        if i % 5 == 0:  # the same source quoted twice
-            quoted.append({"source": f"src-{i % N_SOURCES}", "excerpt": f"another excerpt {i}"})
-        events.append(
-            {
-                "id": f"ev-{i:02d}",
-                "title": f"Event {i}",
-                "summary": "Something happened.",
-                "type": "accusation",
-                "date": DATES[i % len(DATES)],
-                "actors": links,
-                "sources": quoted,
-            }
-        )
-    return {"sources": sources, "actors": actors, "events": events}
+            links.append((f"act-{i % N_ACTORS}", "target"))
+        quoted = [f"src-{i % N_SOURCES}"] * (2 if i % 5 == 0 else 1)  # a source quoted twice
+        events.append(event(f"ev-{i:02d}", links, quoted, date=DATES[i % len(DATES)]))
+    return {
+        "sources": [source(f"src-{i}") for i in range(N_SOURCES)],
+        "actors": [actor(f"act-{i}") for i in range(N_ACTORS)],
+        "events": events,
+    }
 
 
 QUERIES = (
