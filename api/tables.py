@@ -144,6 +144,13 @@ class EventDateCopies(BaseModel):
 
 
 EVENT_DATE_COPIES = ("date_start", "date_end")
+# The link rows' columns that serve the read path alone: not data, so not in the data package.
+READ_PATH_COLUMNS = (*EVENT_DATE_COPIES, "leading")
+
+
+def declared_unique_indexes(model):
+    """The column tuples of a model's unique indexes declared in its Meta (not the expression indexes added later)."""
+    return [index[0] for index in model._meta.indexes if isinstance(index, tuple) and index[1]]
 
 
 # Each join table is indexed from both sides: (owner, related) for a record's links, (related, owner) so
@@ -184,6 +191,10 @@ for _model, _related in ((EventActor, EventActor.actor), (EventSource, EventSour
                 name=f"{_model._meta.table_name}_by_date_{_direction}",
             )
         )
+    # Rows still to be filled (`create_tables` looks for them at every start): an empty index, not a scan.
+    _model.add_index(
+        _model.index(_model.leading, name=f"{_model._meta.table_name}_unfilled").where(_model.leading.is_null())
+    )
 
 
 class ClaimActor(BaseModel):

@@ -11,6 +11,7 @@ from datetime import datetime
 from peewee import SQL, DateTimeField, fn
 
 from api.db import padded_ids, select_by_shape
+from api.tables import declared_unique_indexes
 from schemas.query import (
     ListQueryArgs,
     detail_args,
@@ -124,9 +125,8 @@ class Relation:
         Read from the table's own unique indexes, so the check before a write and the constraint agree;
         an index that includes `position` lets the same link repeat (a source quoted twice).
         """
-        declared = (index for index in self.join_model._meta.indexes if isinstance(index, tuple))
-        for columns, unique in declared:
-            if unique and "position" not in columns and self.owner_key in columns:
+        for columns in declared_unique_indexes(self.join_model):
+            if "position" not in columns and self.owner_key in columns:
                 return tuple(column for column in columns if column != self.owner_key)
         return None
 

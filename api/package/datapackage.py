@@ -26,7 +26,15 @@ from api.catalog import WRITE_ORDER
 from api.catalog.tabular import CsvLines
 from api.config import LICENSE
 from api.db import database
-from api.tables import JOIN_MODELS, DatasetState, Record, Source, dataset_version
+from api.tables import (
+    JOIN_MODELS,
+    READ_PATH_COLUMNS,
+    DatasetState,
+    Record,
+    Source,
+    dataset_version,
+    declared_unique_indexes,
+)
 from schemas import vocabulary as vocab
 from schemas.fields import PartialDate
 
@@ -340,7 +348,7 @@ def _join_table(spec, relation):
         name = model_field.name
         if isinstance(model_field, AutoField):
             continue  # a surrogate key, renumbered whenever the loader rewrites a record's links
-        if name in relation.copies or name == "leading":
+        if name in READ_PATH_COLUMNS:
             continue  # the owner's values, copied for the read path (api.tables.EventDateCopies)
         if isinstance(model_field, ForeignKeyField):
             target = _spec_of(model_field.rel_model)
@@ -361,7 +369,7 @@ def _join_table(spec, relation):
         else:
             raise LookupError(f"{model.__name__}.{name} is described by no link schema")
         columns.append(Column(name, model_field, field))
-    unique = [index[0] for index in model._meta.indexes if isinstance(index, tuple) and index[1]]
+    unique = declared_unique_indexes(model)
     return Table(
         name=f"{spec.singular}_{relation.name}",
         title=f"{spec.singular.capitalize()} {relation.name}",
