@@ -61,8 +61,23 @@ class Source(Record):
     language = CharField(null=True)
     reliability = CharField(index=True)
     reliability_rationale = TextField()
-    document = CharField(null=True)
+    # The source's own text, where the dataset holds it: its digest and description here, the text in
+    # `SourceDocument` (kept out of this row, which filters and counts scan).
+    document_sha256 = CharField(null=True)
+    document_media_type = CharField(null=True)
+    document_characters = IntegerField(null=True)
+    document_retrieved = CharField(null=True)
+    document_archive_url = TextField(null=True)
     reported_in = ForeignKeyField("self", null=True, backref="reports", on_delete="RESTRICT")
+    access = CharField(null=True, index=True)
+
+
+class SourceDocument(BaseModel):
+    """The full text of a source, as stored; every excerpt citing the source (or a source reported in it)
+    is located in it when it is written (`api.writing.checks.anchor_excerpts`)."""
+
+    source = ForeignKeyField(Source, primary_key=True, column_name="id", on_delete="CASCADE")
+    text = TextField()
 
 
 class Actor(Record):
@@ -165,7 +180,25 @@ class EventActor(EventDateCopies):
         indexes = ((("event", "actor", "role"), True), (("actor", "role"), False), (("actor", "event"), False))
 
 
-class EventSource(EventDateCopies):
+class AnchoredExcerpt(BaseModel):
+    """A source link's excerpt as located in the document that holds it: the columns of its W3C Web Annotation
+    target. `target_source` is the source whose document holds the text (the linked source, or the one it is
+    reported in), `target_start`/`target_end` its TextPositionSelector, the prefix and suffix its
+    TextQuoteSelector's; `occurrence` says which occurrence of the excerpt is meant."""
+
+    stance = CharField(null=True)
+    occurrence = IntegerField(null=True)
+    target_source = CharField(null=True, index=True)
+    target_start = IntegerField(null=True)
+    target_end = IntegerField(null=True)
+    target_prefix = TextField(null=True)
+    target_suffix = TextField(null=True)
+
+
+ANCHOR_COLUMNS = ("target_source", "target_start", "target_end", "target_prefix", "target_suffix")
+
+
+class EventSource(EventDateCopies, AnchoredExcerpt):
     event = ForeignKeyField(Event, on_delete="CASCADE")
     source = ForeignKeyField(Source, on_delete="RESTRICT", index=True)
     excerpt = TextField()
@@ -216,10 +249,9 @@ class ClaimEvent(BaseModel):
         indexes = ((("claim", "event"), True), (("event", "claim"), False))
 
 
-class ClaimSource(BaseModel):
+class ClaimSource(AnchoredExcerpt):
     claim = ForeignKeyField(Claim, on_delete="CASCADE")
     source = ForeignKeyField(Source, on_delete="RESTRICT", index=True)
-    stance = CharField()
     excerpt = TextField()
     position = IntegerField()
 
@@ -364,6 +396,7 @@ JOIN_MODELS = (EventActor, EventSource, ClaimActor, ClaimEvent, ClaimSource)
 WEBHOOK_MODELS = (WebhookSubscription, WebhookDelivery, WebhookAttempt)
 ALL_MODELS = (
     *RECORD_MODELS,
+    SourceDocument,
     *STORED_JSON.values(),
     *JOIN_MODELS,
     DatasetState,

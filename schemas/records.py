@@ -9,9 +9,10 @@ with `include`, the related record's fields themselves.
 """
 
 import copy
+import hashlib
 
 import orjson
-from marshmallow import RAISE, Schema, fields, pre_dump, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
 from schemas import vocabulary as vocab
 from schemas.fields import (
@@ -111,6 +112,79 @@ def match_field():
 
 # --- Sources -----------------------------------------------------------------
 
+DOCUMENT_MAX = 500_000  # characters of a source's text: a long report, within the 1 MiB body limit
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def retrieval_date(**kwargs):
+    return fields.String(
+        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", error="Not a date (YYYY-MM-DD)."),
+        allow_none=True,
+        metadata={"description": "When the text was retrieved (YYYY-MM-DD), where known."},
+        **kwargs,
+    )
+
+
+def archive_url(**kwargs):
+    return fields.Url(
+        allow_none=True,
+        validate=validate.Length(max=URL_MAX),
+        metadata={"description": "An archived copy of the text (for example on the Wayback Machine), where known."},
+        **kwargs,
+    )
+
+
+class DocumentInput(StrictSchema):
+    """A source's full text as written: `text` sets or replaces it; a document read from the API
+    (its `sha256`, no `text`) keeps the stored text when the digest is that of the stored text."""
+
+    text = bounded_text(
+        DOCUMENT_MAX,
+        min_length=1,
+        load_default=None,
+        metadata={"description": "The full text. Every excerpt citing the source is located in it."},
+    )
+    sha256 = fields.String(
+        load_default=None,
+        validate=validate.Regexp(SHA256_PATTERN),
+        metadata={"description": "SHA-256 of the text's UTF-8 bytes: without `text`, names the stored text to keep."},
+    )
+    media_type = Choice(
+        vocab.DOCUMENT_MEDIA_TYPES,
+        load_default="text/plain",
+        metadata={"description": vocab.describe(vocab.DOCUMENT_MEDIA_TYPES)},
+    )
+    characters = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "The text's length in characters, as a read gives it; checked when sent."},
+    )
+    retrieved = retrieval_date(load_default=None)
+    archive_url = archive_url(load_default=None)
+
+    @validates_schema
+    def text_or_digest(self, data, **_kwargs):
+        if data.get("text") is None and data.get("sha256") is None:
+            raise ValidationError("Give the document's `text` (or, to keep the stored text, its `sha256`).", "text")
+        if data.get("text") is not None:
+            digest = document_digest(data["text"])
+            if data.get("sha256") is not None and data["sha256"] != digest:
+                raise ValidationError(f"Not the SHA-256 of `text` ({digest}).", "sha256")
+            if data.get("characters") is not None and data["characters"] != len(data["text"]):
+                raise ValidationError(f"`text` has {len(data['text'])} characters.", "characters")
+
+
+def document_digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class DocumentSchema(StrictSchema):
+    sha256 = fields.String(metadata={"description": "SHA-256 of the text's UTF-8 bytes: what a copy is checked by."})
+    media_type = Choice(vocab.DOCUMENT_MEDIA_TYPES, metadata={"description": "The text's media type."})
+    characters = fields.Integer(metadata={"description": "The text's length in characters (selectors count these)."})
+    retrieved = retrieval_date()
+    archive_url = archive_url()
+
 
 class SourceFields(StrictSchema):
     type = Choice(vocab.SOURCE_TYPES, required=True, metadata={"description": vocab.describe(vocab.SOURCE_TYPES)})
@@ -147,11 +221,15 @@ class SourceFields(StrictSchema):
         metadata={"description": "Admiralty source reliability. " + vocab.describe(vocab.RELIABILITY_GRADES)},
     )
     reliability_rationale = text("Why the source has its reliability grade.", required=True)
-    document = text(
-        "File name of the source's full text, shipped with the dataset, that excerpts are checked against.",
-        SHORT_TEXT_MAX,
+    document = fields.Nested(
+        DocumentInput,
         allow_none=True,
         load_default=None,
+        metadata={
+            "description": "The source's full text, where the dataset holds it (null for a source known only "
+            "second-hand). Served at `/api/v1/sources/{id}/document`; a changed text is refused if an excerpt "
+            "citing it would no longer be found in it."
+        },
     )
     reported_in = Slug(
         allow_none=True,
@@ -168,9 +246,45 @@ class SourceSchema(BookkeepingSchema, SourceFields, IdentifiedSchema):
     published_start = text("First day the publication date covers.", dump_only=True, allow_none=True)
     published_end = text("Last day the publication date covers.", dump_only=True, allow_none=True)
     published_precision = text(vocab.describe(vocab.DATE_PRECISIONS), dump_only=True, allow_none=True)
-    events = link_list("SourceEventLinkSchema", "Events this source supports, with the excerpt.")
+    document = fields.Nested(
+        DocumentSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The source's full text as stored (its digest, media type, length, retrieval and "
+            "archive), null when the dataset holds none; the text is at `/api/v1/sources/{id}/document`."
+        },
+    )
+    access = Choice(
+        vocab.SOURCE_ACCESS,
+        dump_only=True,
+        metadata={"description": "How the dataset reached the source. " + vocab.describe(vocab.SOURCE_ACCESS)},
+    )
+    events = link_list("SourceEventLinkSchema", "Events this source bears on, with its stance and the excerpt.")
     claims = link_list("SourceClaimLinkSchema", "Claims this source bears on, with its stance and the excerpt.")
     match = match_field()
+
+    @pre_dump
+    def nest_document(self, row, **_kwargs):
+        if "document" not in row and "document_sha256" in row:
+            row = {**row, "document": document_of_row(row)}
+        return row
+
+
+DOCUMENT_COLUMNS = {
+    "sha256": "document_sha256",
+    "media_type": "document_media_type",
+    "characters": "document_characters",
+    "retrieved": "document_retrieved",
+    "archive_url": "document_archive_url",
+}
+
+
+def document_of_row(row):
+    """A source row's document description (no text), or None when it holds no text."""
+    if row.get("document_sha256") is None:
+        return None
+    return {key: row[column] for key, column in DOCUMENT_COLUMNS.items()}
 
 
 class SourceInput(SourceFields):
@@ -283,9 +397,27 @@ class EventActorInput(StrictSchema):
     role = Choice(vocab.EVENT_ROLES, required=True, metadata={"description": vocab.describe(vocab.EVENT_ROLES)})
 
 
-class EventSourceInput(StrictSchema):
+class SourceLinkInput(StrictSchema):
+    """A source's excerpt as evidence for a record, and what it does for it."""
+
     source = Slug(required=True)
+    stance = Choice(
+        vocab.EVIDENCE_STANCES, required=True, metadata={"description": vocab.describe(vocab.EVIDENCE_STANCES)}
+    )
     excerpt = text("Verbatim excerpt of the source.", required=True, validate=validate.Length(min=1))
+    occurrence = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "Which occurrence of the excerpt in the document is meant (1 is the first): required "
+            "when the excerpt occurs more than once."
+        },
+    )
+
+
+class EventSourceInput(SourceLinkInput):
+    pass
 
 
 class EventInput(EventFields):
@@ -324,12 +456,8 @@ class ClaimActorInput(StrictSchema):
     )
 
 
-class ClaimSourceInput(StrictSchema):
-    source = Slug(required=True)
-    stance = Choice(
-        vocab.CLAIM_SOURCE_STANCES, required=True, metadata={"description": vocab.describe(vocab.CLAIM_SOURCE_STANCES)}
-    )
-    excerpt = text("Verbatim excerpt of the source.", required=True, validate=validate.Length(min=1))
+class ClaimSourceInput(SourceLinkInput):
+    pass
 
 
 class ClaimInput(ClaimFields):
@@ -351,11 +479,53 @@ def _actor_stance():
 
 
 def _source_stance():
-    return Choice(vocab.CLAIM_SOURCE_STANCES, metadata={"description": "The source's stance on the claim."})
+    return Choice(
+        vocab.EVIDENCE_STANCES,
+        metadata={"description": "What the excerpt does for the record. " + vocab.describe(vocab.EVIDENCE_STANCES)},
+    )
 
 
 def _excerpt():
-    return text("Verbatim excerpt of the source that supports the record.")
+    return text("Verbatim excerpt of the source that bears on the record.")
+
+
+def _occurrence():
+    return fields.Integer(metadata={"description": "Which occurrence of the excerpt in the document is meant."})
+
+
+class TextSelectorSchema(StrictSchema):
+    """One W3C Web Annotation selector (https://www.w3.org/TR/annotation-model/#selectors)."""
+
+    type = Choice(
+        {"TextQuoteSelector": "exact, prefix, suffix", "TextPositionSelector": "start, end"},
+        metadata={"description": "`TextQuoteSelector` (exact, prefix, suffix) or `TextPositionSelector` (start, end)."},
+    )
+    exact = fields.String(metadata={"description": "TextQuoteSelector: the excerpt."})
+    prefix = fields.String(metadata={"description": "TextQuoteSelector: up to 32 characters before it."})
+    suffix = fields.String(metadata={"description": "TextQuoteSelector: up to 32 characters after it."})
+    start = fields.Integer(metadata={"description": "TextPositionSelector: its first character's offset, from 0."})
+    end = fields.Integer(metadata={"description": "TextPositionSelector: the offset just past its last character."})
+
+
+class AnnotationTargetSchema(StrictSchema):
+    source = Slug(
+        metadata={
+            "description": "The source whose document holds the excerpt: the linked source, or for a source known "
+            "second-hand the source it is reported in (`/api/v1/sources/{source}/document`)."
+        }
+    )
+    selector = fields.List(
+        fields.Nested(TextSelectorSchema),
+        metadata={"description": "A TextQuoteSelector and a TextPositionSelector, checked when the link was written."},
+    )
+
+
+def _target():
+    return fields.Nested(
+        AnnotationTargetSchema,
+        allow_none=True,
+        metadata={"description": "Where the excerpt stands: a W3C Web Annotation target (document and selectors)."},
+    )
 
 
 class EventActorLinkSchema(ActorSchema):
@@ -363,7 +533,10 @@ class EventActorLinkSchema(ActorSchema):
 
 
 class EventSourceLinkSchema(SourceSchema):
+    stance = _source_stance()
     excerpt = _excerpt()
+    occurrence = _occurrence()
+    target = _target()
 
 
 class EventClaimLinkSchema(ClaimSchema):
@@ -377,6 +550,8 @@ class ClaimActorLinkSchema(ActorSchema):
 class ClaimSourceLinkSchema(SourceSchema):
     stance = _source_stance()
     excerpt = _excerpt()
+    occurrence = _occurrence()
+    target = _target()
 
 
 class ClaimEventLinkSchema(EventSchema):
@@ -392,9 +567,14 @@ class ActorClaimLinkSchema(ClaimSchema):
 
 
 class SourceEventLinkSchema(EventSchema):
+    stance = _source_stance()
     excerpt = _excerpt()
+    occurrence = _occurrence()
+    target = _target()
 
 
 class SourceClaimLinkSchema(ClaimSchema):
     stance = _source_stance()
     excerpt = _excerpt()
+    occurrence = _occurrence()
+    target = _target()

@@ -76,15 +76,25 @@ DATE_PRECISIONS = {
     "year": "The date is known to the year (YYYY).",
 }
 
+# Each status with the rule that decides it. The first four are checked whenever a claim is written
+# (api/writing/checks.py `status_problems`); a denial never replaces a status, it is an actor's `denies`
+# stance beside it, so a claim both unconfirmed and denied keeps both.
 CLAIM_STATUSES = {
-    "confirmed": "Established as fact and corroborated by more than one independent source.",
-    "alleged": "Asserted by a party but not established.",
-    "unverified": (
-        "Reported, but not corroborated by an independent source, or described by the source as unconfirmed or unclear."
+    "confirmed": (
+        "Established: at least two independent sources support it (stance `supports`) and none contradicts it. "
+        "Two sources are independent only when neither is reported in the other and they share no reporting source."
     ),
-    "disputed": "Parties disagree: some assert it, some dispute it.",
-    "denied": "The party it concerns denies it.",
-    "refuted": "Shown to be false.",
+    "refuted": "Shown to be false: at least one source contradicts it (stance `contradicts`) and none supports it.",
+    "disputed": (
+        "Parties disagree: an actor asserts it or a source supports it, and an actor disputes or denies it "
+        "or a source contradicts it."
+    ),
+    "denied": "The party it concerns denies it (an actor with stance `denies`), and no actor asserts it.",
+    "alleged": "An actor asserts it (stance `asserts`), and it is not established.",
+    "unverified": (
+        "Reported but not established: no claimant stands behind it, or its source calls it unconfirmed or unclear. "
+        "A denial of an unverified claim is kept as the denying actor's `denies` stance beside the status."
+    ),
 }
 
 # Admiralty (NATO AJP-2.1) information credibility grades.
@@ -98,16 +108,32 @@ CREDIBILITY_GRADES = {
 }
 
 CLAIM_ACTOR_STANCES = {
-    "asserts": "The actor asserts the claim.",
+    "asserts": "The actor makes the claim: the claimant.",
+    "reports": "The actor relays the claim without making it (a news outlet reporting another's finding).",
     "denies": "The actor denies the claim.",
     "disputes": "The actor disputes or doubts the claim.",
     "subject": "The claim is about the actor.",
 }
 
-CLAIM_SOURCE_STANCES = {
-    "supports": "The source supports the claim with evidence of its own.",
-    "disputes": "The source disputes the claim.",
-    "reports": "The source reports the claim without endorsing it.",
+# What a source's excerpt does for the event or claim it is linked to: one vocabulary for both.
+EVIDENCE_STANCES = {
+    "supports": "The source gives it as so, on its own account or evidence.",
+    "reports": "The source relays it, attributing it to another, without endorsing it.",
+    "casts_doubt": "The source hedges it, or calls it unconfirmed, unclear or inconclusive.",
+    "contradicts": "The source states the opposite, or denies it.",
+}
+
+# How the dataset reached a source: derived from `reported_in`, apart from the source's reliability.
+SOURCE_ACCESS = {
+    "first_hand": "The dataset holds the source's own text.",
+    "second_hand": (
+        "Known only through another source's account of it (`reported_in`): this lowers the credibility of the "
+        "information it carries, not the source's reliability."
+    ),
+}
+
+DOCUMENT_MEDIA_TYPES = {
+    "text/plain": "Plain text, stored and served as given; excerpts are located in it character by character.",
 }
 
 

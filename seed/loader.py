@@ -20,13 +20,14 @@ from api.changelog.transaction import write_transaction
 from api.migrations import create_tables
 from api.tables import utc_now
 from api.writing.checks import (
+    anchor_excerpts,
     duplicate_link_problems,
-    excerpt_problems,
     flatten_messages,
     forms_cycle,
     reference_problems,
+    source_texts,
+    status_problems,
 )
-from api.writing.checks import source_texts as _source_texts
 from api.writing.store import write_record
 
 SEED_DIR = Path(__file__).resolve().parent
@@ -86,6 +87,11 @@ def read_fixtures(data_dir=DATA_DIR, documents_dir=DOCUMENTS_DIR):
             if not isinstance(item, dict):
                 problems.append(f"{label}: must be a mapping of fields")
                 continue
+            if name == "sources":
+                item, problem = with_document_text(item, Path(documents_dir))
+                if problem:
+                    problems.append(f"{label}, field 'document.file': {problem}")
+                    continue
             try:
                 fixtures[name].append(schema.load(item))
             except ValidationError as error:
@@ -93,11 +99,23 @@ def read_fixtures(data_dir=DATA_DIR, documents_dir=DOCUMENTS_DIR):
                 problems += [f"{label}, field '{path_}': {message}" for path_, message in messages]
     if problems:
         raise SeedError(problems)
-    check_references(fixtures, documents_dir)
+    check_references(fixtures)
     return fixtures
 
 
-def check_references(fixtures, documents_dir=DOCUMENTS_DIR):
+def with_document_text(item, documents_dir):
+    """A source fixture names its document's file (`document.file`, in documents_dir); the record holds its text."""
+    document = item.get("document")
+    if not isinstance(document, dict) or "file" not in document:
+        return item, None
+    document = dict(document)
+    path = documents_dir / str(document.pop("file"))
+    if path.parent != documents_dir or not path.is_file():
+        return item, f"file {path} not found"
+    return {**item, "document": {**document, "text": path.read_text(encoding="utf-8")}}, None
+
+
+def check_references(fixtures):
     """References, duplicate links, cycles and then excerpts: the checks the write API makes in the database."""
     problems = []
     ids = {}
@@ -125,20 +143,27 @@ def check_references(fixtures, documents_dir=DOCUMENTS_DIR):
         cycles = [start for start in parents if forms_cycle(start, parents.get)]
         problems += [f"{name}.yaml ({start}), field '{key}': forms a cycle" for start in cycles]
     if not problems:
-        problems += check_excerpts(fixtures, documents_dir)
+        problems += check_excerpts(fixtures)
     if problems:
         raise SeedError([str(problem) for problem in problems])
 
 
-def source_texts(sources, documents_dir=DOCUMENTS_DIR):
-    return _source_texts(sources, documents_dir)
-
-
-def check_excerpts(fixtures, documents_dir=DOCUMENTS_DIR):
-    texts, problems = source_texts(fixtures["sources"], documents_dir)
+def check_excerpts(fixtures):
+    """Every excerpt located in its document (each link gets its anchor); each claim held to its evidence."""
+    sources = {
+        source["id"]: {
+            "id": source["id"],
+            "document": source["document"] is not None,
+            "reported_in": source["reported_in"],
+        }
+        for source in fixtures["sources"]
+    }
+    records = {source["id"]: source for source in fixtures["sources"]}
+    texts, problems = source_texts(list(sources.values()), lambda holder: records[holder["id"]]["document"]["text"])
     for resource in ("events", "claims"):
         for record in fixtures[resource]:
-            problems += excerpt_problems(resource, record, texts)
+            problems += anchor_excerpts(resource, record, texts)
+            problems += status_problems(resource, record, sources)
     return problems
 
 

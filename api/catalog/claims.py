@@ -10,6 +10,7 @@ from api.catalog.declarations import (
     SortKey,
     record_sort_keys,
 )
+from api.catalog.excerpts import excerpt_relation
 from api.tables import Actor, Claim, ClaimActor, ClaimEvent, ClaimSource, Event, Source
 from schemas import vocabulary as vocab
 from schemas.envelopes import ClaimDetailSchema, ClaimListSchema
@@ -64,9 +65,7 @@ spec = ResourceSpec(
     ),
     relations={
         "actors": Relation("actors", "actors", ClaimActor, ClaimActor.claim, ClaimActor.actor, ("stance",)),
-        "sources": Relation(
-            "sources", "sources", ClaimSource, ClaimSource.claim, ClaimSource.source, ("stance", "excerpt")
-        ),
+        "sources": excerpt_relation("sources", "sources", ClaimSource, ClaimSource.claim, ClaimSource.source),
         "events": Relation("events", "events", ClaimEvent, ClaimEvent.claim, ClaimEvent.event, bare=True),
     },
     facets=(

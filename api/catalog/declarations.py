@@ -79,6 +79,10 @@ class Relation:
     bare: bool = False
     # Columns of the owner copied onto each of its link rows (see api.tables.EventDateCopies).
     copies: tuple = ()
+    # Columns of each link worked out when it is written, not sent (an excerpt's place in its document):
+    # stored and compared with the attributes, shown in the link as `present` shapes them.
+    computed: tuple = ()
+    present: object = None
 
     def links(self, local_ids):
         """Join rows for these records, in curated order: one query whatever the number of ids."""
@@ -88,11 +92,12 @@ class Relation:
 
         def build():
             columns = [self.local_key.alias("local_id"), self.remote_key.alias("id")]
-            columns += [getattr(self.join_model, name) for name in self.attributes]
+            columns += [getattr(self.join_model, name) for name in (*self.attributes, *self.computed)]
             query = self.join_model.select(*columns).where(self.local_key.in_(local_ids))
             return query.order_by(self.local_key, self.join_model.position, self.join_model.id)
 
-        return select_by_shape(("links", self.join_model, self.local_key.name, len(local_ids)), build, local_ids)
+        rows = select_by_shape(("links", self.join_model, self.local_key.name, len(local_ids)), build, local_ids)
+        return [self.present(row) for row in rows] if self.present else rows
 
     def matching(self, remote_ids=None, attribute=None, attribute_values=None):
         """Subquery of local ids related to any of `remote_ids` (optionally with an attribute in values)."""
@@ -115,6 +120,11 @@ class Relation:
         return (self.remote_key.name, *self.attributes)
 
     @property
+    def stored_keys(self):
+        """The columns of one link row a write compares and stores: the input's members and the computed ones."""
+        return (*self.value_keys, *self.computed)
+
+    @property
     def reference(self):
         return self.remote_key
 
@@ -131,9 +141,10 @@ class Relation:
         return None
 
     def to_row(self, link):
+        """A link as its row: the input's members, and the computed columns a check filled in (else NULL)."""
         if self.bare:
             return {self.value_keys[0]: link}
-        return {key: link[key] for key in self.value_keys}
+        return {key: link.get(key) if key in self.computed else link[key] for key in self.stored_keys}
 
     def to_input(self, row):
         return row[self.value_keys[0]] if self.bare else dict(row)
@@ -141,7 +152,7 @@ class Relation:
     def stored(self, owner_ids):
         """{owner id: [link rows]} in curated order."""
         owner = self.local_key
-        columns = [owner.alias("_owner"), *(getattr(self.join_model, key) for key in self.value_keys)]
+        columns = [owner.alias("_owner"), *(getattr(self.join_model, key) for key in self.stored_keys)]
         query = self.join_model.select(*columns).where(owner.in_(list(owner_ids))).order_by(self.join_model.position)
         stored = {}
         for row in query.dicts():
@@ -313,6 +324,9 @@ class ResourceSpec:
     facets_note: str = ""
     parent_key: str | None = None
     export_formats: tuple = ("csv", "ndjson", "json")
+    # Rows kept beside the record's own and written with it (a source's document text): an object with
+    # `write(record_id, record, current)` and `delete(record_id)`.
+    companion: object = None
 
     def __post_init__(self):
         self.list_args = list_query_args(self)

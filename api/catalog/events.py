@@ -14,6 +14,7 @@ from api.catalog.declarations import (
     SortKey,
     record_sort_keys,
 )
+from api.catalog.excerpts import excerpt_relation
 from api.tables import EVENT_DATE_COPIES, Actor, Claim, ClaimEvent, Event, EventActor, EventSource, Source
 from schemas import vocabulary as vocab
 from schemas.dates import date_range
@@ -106,14 +107,8 @@ spec = ResourceSpec(
         "actors": Relation(
             "actors", "actors", EventActor, EventActor.event, EventActor.actor, ("role",), copies=EVENT_DATE_COPIES
         ),
-        "sources": Relation(
-            "sources",
-            "sources",
-            EventSource,
-            EventSource.event,
-            EventSource.source,
-            ("excerpt",),
-            copies=EVENT_DATE_COPIES,
+        "sources": excerpt_relation(
+            "sources", "sources", EventSource, EventSource.event, EventSource.source, copies=EVENT_DATE_COPIES
         ),
         "claims": Relation("claims", "claims", ClaimEvent, ClaimEvent.event, ClaimEvent.claim, owned=False),
     },

@@ -6,11 +6,8 @@ API in the database.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from api.catalog import QUOTING_RESOURCES, WRITE_ORDER
-
-DOCUMENTS_DIR = Path(__file__).resolve().parents[2] / "seed" / "sources"
 
 
 @dataclass(frozen=True)
@@ -84,42 +81,120 @@ def forms_cycle(start, parent_of):
     return current == start
 
 
-def source_texts(sources, documents_dir=DOCUMENTS_DIR):
-    """The full text that each source's excerpts must come from: its own document, or its reporter's.
+def source_texts(sources, text_of):
+    """{source id: (holder id, text)}: the document each source's excerpts are located in, its own or that
+    of the source it is reported in (at any depth), and a problem for each source with neither.
 
-    `sources` must hold every source that the `reported_in` chains of the others pass through.
+    `sources` ({id, document, reported_in}, `document` truthy when the source holds a text) must hold every
+    source the `reported_in` chains pass through; `text_of(holder)` reads a holder's text.
     """
     by_id = {source["id"]: source for source in sources}
     texts, problems = {}, []
     for source in sources:
-        holder = source
-        while holder["document"] is None and holder["reported_in"] is not None:
+        holder, seen = source, set()
+        while not holder["document"] and holder["reported_in"] is not None and holder["id"] not in seen:
+            seen.add(holder["id"])
             holder = by_id[holder["reported_in"]]
-        if holder["document"] is None:
+        if not holder["document"]:
             problems.append(
                 Problem("sources", source["id"], "document", "no document and no reported_in source with one")
             )
             continue
-        path = Path(documents_dir) / holder["document"]
-        if not path.is_file():
-            problems.append(Problem("sources", holder["id"], "document", f"file {path} not found"))
-            continue
-        texts[source["id"]] = path.read_text(encoding="utf-8")
+        texts[source["id"]] = (holder["id"], text_of(holder))
     return texts, problems
 
 
-def excerpt_problems(resource, record, texts):
-    """Every excerpt of `record` must be verbatim in its source's text (sources without a text are reported apart)."""
+QUOTE_CONTEXT = 32  # characters of a TextQuoteSelector's prefix and suffix
+
+
+def occurrences(text, excerpt):
+    """Where `excerpt` starts in `text`, every occurrence (overlapping ones too)."""
+    starts, found = [], text.find(excerpt)
+    while found != -1:
+        starts.append(found)
+        found = text.find(excerpt, found + 1)
+    return starts
+
+
+def anchor(text, start, excerpt):
+    """The anchor columns of an excerpt found at `start`: its TextPositionSelector and its quote's context."""
+    end = start + len(excerpt)
+    return {
+        "target_start": start,
+        "target_end": end,
+        "target_prefix": text[max(0, start - QUOTE_CONTEXT) : start],
+        "target_suffix": text[end : end + QUOTE_CONTEXT],
+    }
+
+
+def anchor_excerpts(resource, record, texts):
+    """Locate every excerpt of `record` in its document, filling in each link's anchor and occurrence; a
+    problem for an excerpt not found verbatim, found more than once with no `occurrence`, or a source
+    whose text is missing (`texts` is `source_texts`'s)."""
     problems = []
     for i, link in enumerate(record.get("sources", []) if resource in QUOTING_RESOURCES else []):
-        text = texts.get(link["source"])
-        if text is not None and link["excerpt"] not in text:
-            problems.append(
-                Problem(
-                    resource,
-                    record["id"],
-                    f"sources.{i}.excerpt",
-                    f"not a verbatim excerpt of source '{link['source']}'",
-                )
+        if link["source"] not in texts:
+            message = f"source '{link['source']}' has no document, nor is it reported in a source with one"
+            problems.append(Problem(resource, record["id"], f"sources.{i}.source", message))
+            continue
+        holder, text = texts[link["source"]]
+        starts = occurrences(text, link["excerpt"])
+        wanted = link.get("occurrence")
+        if not starts:
+            message = f"not a verbatim excerpt of source '{link['source']}'"
+            problems.append(Problem(resource, record["id"], f"sources.{i}.excerpt", message))
+        elif wanted is None and len(starts) > 1:
+            message = (
+                f"the excerpt occurs {len(starts)} times in the document of source '{holder}': "
+                f"say which with `occurrence` (1 to {len(starts)})"
             )
+            problems.append(Problem(resource, record["id"], f"sources.{i}.occurrence", message))
+        elif wanted is not None and wanted > len(starts):
+            message = f"the excerpt occurs only {len(starts)} time(s) in the document of source '{holder}'"
+            problems.append(Problem(resource, record["id"], f"sources.{i}.occurrence", message))
+        else:
+            occurrence = wanted or 1
+            link.update(occurrence=occurrence, target_source=holder)
+            link.update(anchor(text, starts[occurrence - 1], link["excerpt"]))
     return problems
+
+
+def reporting_chain(source_id, sources_by_id):
+    """The source and every source it is reported in, at any depth."""
+    chain = []
+    while source_id is not None and source_id not in chain:
+        chain.append(source_id)
+        source_id = sources_by_id.get(source_id, {}).get("reported_in")
+    return set(chain)
+
+
+def independent(first, second, sources_by_id):
+    """Two sources are independent only when neither is reported in the other and no source reports both."""
+    return not reporting_chain(first, sources_by_id) & reporting_chain(second, sources_by_id)
+
+
+def status_problems(resource, record, sources_by_id):
+    """The strong statuses need their evidence in the record (schemas/vocabulary.py `CLAIM_STATUSES`):
+    `confirmed` two independent supporting sources and no contradiction, `refuted` a contradicting source
+    and no support. The weaker statuses' rules are held on the shipped dataset by its fidelity tests."""
+    if resource != "claims":
+        return []
+    stances = [(link["source"], link["stance"]) for link in record["sources"]]
+    supporting = sorted({source for source, stance in stances if stance == "supports"})
+    contradicted = any(stance == "contradicts" for _, stance in stances)
+    if record["status"] == "confirmed":
+        corroborated = any(
+            independent(first, second, sources_by_id)
+            for index, first in enumerate(supporting)
+            for second in supporting[index + 1 :]
+        )
+        if not corroborated or contradicted:
+            message = (
+                "`confirmed` needs two independent sources that support the claim (neither reported in the "
+                "other, no source reporting both) and none that contradicts it"
+            )
+            return [Problem(resource, record["id"], "status", message)]
+    if record["status"] == "refuted" and (not contradicted or supporting):
+        message = "`refuted` needs a source that contradicts the claim and none that supports it"
+        return [Problem(resource, record["id"], "status", message)]
+    return []

@@ -14,17 +14,19 @@ from werkzeug.exceptions import PreconditionRequired as _PreconditionRequired
 
 from api.catalog import QUOTING_RESOURCES, WRITE_ORDER
 from api.errors import RecordNotFound
-from api.tables import Change, IdempotentRequest, Source, utc_now
+from api.tables import Change, IdempotentRequest, Source, SourceDocument, utc_now
 from api.writing.checks import (
     Problem,
+    anchor_excerpts,
     duplicate_link_problems,
-    excerpt_problems,
     forms_cycle,
     reference_problems,
     references,
     source_texts,
+    status_problems,
 )
 from api.writing.store import delete_record, stored_inputs, write_record
+from schemas.records import document_digest
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -127,19 +129,37 @@ def _existing_ids(refs):
 
 
 def _source_chain(ids, overrides):
-    """The sources with these ids and every source their `reported_in` chains pass through (one query a level)."""
+    """The sources with these ids and every source their `reported_in` chains pass through (one query a level),
+    each as {id, document (whether it holds a text), reported_in}; `overrides` are sources as being written."""
     sources, pending = dict(overrides), set(ids) - set(overrides)
     for source in overrides.values():
         if source["reported_in"] is not None and source["reported_in"] not in sources:
             pending.add(source["reported_in"])
     while pending:
-        rows = list(Source.select(Source.id, Source.document, Source.reported_in).where(Source.id.in_(list(pending))))
+        query = Source.select(Source.id, Source.document_sha256, Source.reported_in).where(Source.id.in_(list(pending)))
         pending = set()
-        for row in rows:
-            sources[row.id] = {"id": row.id, "document": row.document, "reported_in": row.reported_in_id}
+        for row in query:
+            sources[row.id] = {
+                "id": row.id,
+                "document": row.document_sha256 is not None,
+                "reported_in": row.reported_in_id,
+            }
             if row.reported_in_id is not None and row.reported_in_id not in sources:
                 pending.add(row.reported_in_id)
     return sources
+
+
+def _stored_text(source_id):
+    return SourceDocument.select(SourceDocument.text).where(SourceDocument.source == source_id).scalar()
+
+
+def _texts(sources, written=None):
+    """`source_texts` of these sources, read from the database but for `written` ({id: text}, being written)."""
+    written = written or {}
+    return source_texts(
+        list(sources.values()),
+        lambda holder: written[holder["id"]] if holder["id"] in written else _stored_text(holder["id"]),
+    )
 
 
 def _parent_lookup(resource, record):
@@ -167,7 +187,11 @@ def _dependants(source_id):
 
 
 def validate_record(resource, record, previous=None):
-    """The loader's checks for one record, references read from the database; 422 naming each field."""
+    """The loader's checks for one record, references read from the database; 422 naming each field.
+
+    Fills in what a write computes (each excerpt's place in its document, a kept document's text) and
+    returns the records citing a source whose text changed, their excerpts located again, to be written after it.
+    """
     refs = list(references(resource, record))
     existing = _existing_ids(refs)
     problems = reference_problems(resource, record, lambda target, value: value in existing[target])
@@ -176,49 +200,70 @@ def validate_record(resource, record, previous=None):
     has_parent = spec.parent_key and record[spec.parent_key] is not None
     if has_parent and not problems and forms_cycle(record["id"], _parent_lookup(resource, record)):
         problems.append(Problem(resource, record["id"], spec.parent_key, "forms a cycle"))
+    citing = []
     if not problems:
-        problems += _text_problems(resource, record, previous)
+        if resource == "sources":
+            problems, citing = _source_text_problems(record, previous)
+        else:
+            problems = _excerpt_problems(resource, record)
     if problems:
         raise InvalidRecord(field_errors((problem.field, problem.message) for problem in problems))
+    return citing
 
 
-def _text_problems(resource, record, previous):
-    if resource in QUOTING_RESOURCES:
-        sources = _source_chain({link["source"] for link in record["sources"]}, {})
-        texts, problems = source_texts(list(sources.values()))
-        return excerpt_problems(resource, record, texts)
-    if resource != "sources":
+def _excerpt_problems(resource, record):
+    if resource not in QUOTING_RESOURCES:
         return []
-    own = {"id": record["id"], "document": record["document"], "reported_in": record["reported_in"]}
-    moved = previous is not None and (previous["document"], previous["reported_in"]) != (
-        own["document"],
-        own["reported_in"],
+    sources = _source_chain({link["source"] for link in record["sources"]}, {})
+    texts, _ = _texts(sources)
+    return anchor_excerpts(resource, record, texts) + status_problems(resource, record, sources)
+
+
+def _source_text_problems(record, previous):
+    """A source's document and `reported_in`: its text kept or replaced, and every excerpt that its text holds
+    (its own, and those of the sources reported in it) still found in it."""
+    document = record["document"]
+    if document is not None and document["text"] is None:
+        stored = _stored_text(record["id"])
+        if stored is None or document_digest(stored) != document["sha256"]:
+            message = "give the document's text: its sha256 is not that of this source's stored text"
+            return [Problem("sources", record["id"], "document.text", message)], []
+        record["document"] = document = {**document, "text": stored}
+    own = {"id": record["id"], "document": document is not None, "reported_in": record["reported_in"]}
+    written_text = {record["id"]: document["text"]} if document else {}
+    before = previous and (
+        previous["document"] and previous["document"]["sha256"],
+        previous["reported_in"],
     )
+    moved = before is not None and before != (document and document_digest(document["text"]), record["reported_in"])
     dependants = _dependants(record["id"]) if moved else set()
     sources = _source_chain(dependants, {record["id"]: own})
-    texts, problems = source_texts(list(sources.values()))
+    texts, problems = _texts(sources, written_text)
     problems = [
         Problem("sources", record["id"], "document" if p.record_id == record["id"] else "reported_in", p.message)
         for p in problems
     ]
-    if moved and not problems:
-        # The excerpts already linked to this source (or its dependants) must still be in its new text.
-        problems += _linked_excerpt_problems(record["id"], {record["id"], *dependants}, texts)
-    return problems
+    if not moved or problems:
+        return problems, []
+    # The excerpts already linked to this source (or its dependants) must still be in its new text.
+    return _reanchored(record["id"], {record["id"], *dependants}, texts)
 
 
-def _linked_excerpt_problems(record_id, source_ids, texts):
-    problems = []
+def _reanchored(record_id, source_ids, texts):
+    """The records citing these sources, their excerpts located in the new texts; a problem naming each
+    record whose excerpt would no longer be found."""
+    problems, citing = [], []
     for resource in QUOTING_RESOURCES:
         link = WRITE_ORDER[resource].links["sources"]
         join = link.join_model
-        query = join.select(getattr(join, link.owner_key), join.source, join.excerpt)
-        rows = query.where(join.source.in_(list(source_ids)))
-        for owner, source_id, excerpt in rows.tuples():
-            if excerpt not in texts.get(source_id, excerpt):
-                message = f"{resource[:-1]} '{owner}' quotes an excerpt of '{source_id}' that is not in its text"
+        owners = join.select(getattr(join, link.owner_key)).where(join.source.in_(list(source_ids))).distinct()
+        records = stored_inputs(resource, [owner for (owner,) in owners.tuples()])
+        for owner, cited in sorted(records.items()):
+            for problem in anchor_excerpts(resource, cited, texts):
+                message = f"{resource[:-1]} '{owner}' {problem.field}: {problem.message} in the new text"
                 problems.append(Problem("sources", record_id, "document", message))
-    return problems
+            citing.append((resource, cited))
+    return problems, citing
 
 
 # --- The operations -------------------------------------------------------------------------
@@ -260,8 +305,12 @@ def update(writes, resource, record_id, changes, if_match_revision):
     check_if_match(if_match_revision, row["revision"])
     previous = stored_inputs(resource, [record_id])[record_id]
     record = {**previous, **changes}
-    validate_record(resource, record, previous)
-    return write_record(writes, resource, record, row, links)
+    citing = validate_record(resource, record, previous)
+    outcome = write_record(writes, resource, record, row, links)
+    for name, cited in citing:
+        cited_row, cited_links = _current(name, cited["id"])
+        write_record(writes, name, cited, cited_row, cited_links)
+    return outcome
 
 
 def check_editable(resource, record_id, if_match_revision):

@@ -68,6 +68,8 @@ def write_record(writes, resource, record, current=None, stored_links=None, now=
         outcome = "updated"
     else:
         return "unchanged"
+    if spec.companion:
+        spec.companion.write(record["id"], record, current)
     for name, link in spec.links.items():
         if current is None or stored_links.get(name, []) != wanted_links[name]:
             link.replace(record["id"], wanted_links[name], columns)
@@ -85,4 +87,6 @@ def delete_record(writes, resource, current, stored_links):
     # Explicitly rather than by ON DELETE CASCADE alone: a SQLite connection without foreign_keys would keep them.
     for link in spec.links.values():
         link.replace(current["id"], [])
+    if spec.companion:
+        spec.companion.delete(current["id"])
     spec.model.delete().where(spec.model.id == current["id"]).execute()
