@@ -25,6 +25,8 @@ from api.writing.editing import InvalidRecord, field_errors
 from schemas.envelopes import ProblemSchema
 
 JSON_MEDIA_TYPE = "application/json"
+HTML_MEDIA_TYPE = "text/html"
+LD_MEDIA_TYPE = "application/ld+json"
 DATASET_VERSION = "Dataset-Version"
 
 CACHED_HEADERS = ("ETag", "Cache-Control", "Link", "Last-Modified", "Vary")

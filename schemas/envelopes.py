@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from schemas.records import ActorSchema, ClaimSchema, EventSchema, SourceSchema, StrictSchema
+from schemas.records import ActorSchema, ClaimSchema, EventSchema, SourceDocumentSchema, SourceSchema, StrictSchema
 
 
 class FacetValueSchema(StrictSchema):
@@ -142,3 +142,6 @@ class ApiIndexSchema(StrictSchema):
 class HealthSchema(StrictSchema):
     status = fields.String(required=True)
     database = fields.String()
+
+
+SourceDocumentEnvelopeSchema = detail_envelope(SourceDocumentSchema, "SourceDocumentEnvelopeSchema")

@@ -503,7 +503,13 @@ class TextSelectorSchema(StrictSchema):
     exact = fields.String(metadata={"description": "TextQuoteSelector: the excerpt."})
     prefix = fields.String(metadata={"description": "TextQuoteSelector: up to 32 characters before it."})
     suffix = fields.String(metadata={"description": "TextQuoteSelector: up to 32 characters after it."})
-    start = fields.Integer(metadata={"description": "TextPositionSelector: its first character's offset, from 0."})
+    start = fields.Integer(
+        metadata={
+            "description": "TextPositionSelector: its first character's offset, from 0, in Unicode code points "
+            "(as W3C specifies; JavaScript's string indices count UTF-16 units, which differ after a character "
+            "outside the Basic Multilingual Plane)."
+        }
+    )
     end = fields.Integer(metadata={"description": "TextPositionSelector: the offset just past its last character."})
 
 
@@ -578,3 +584,52 @@ class SourceClaimLinkSchema(ClaimSchema):
     excerpt = _excerpt()
     occurrence = _occurrence()
     target = _target()
+
+
+# --- A source's document, with every excerpt citing it -----------------------------
+
+
+class CitingRecordSchema(StrictSchema):
+    resource = fields.String(required=True, metadata={"description": "`events` or `claims`."})
+    id = Slug(required=True)
+    label = fields.String(required=True, metadata={"description": "The event's title or the claim's statement."})
+    url = fields.String(required=True, metadata={"description": "The record's URL (its page, with Accept: text/html)."})
+
+
+class DocumentExcerptSchema(StrictSchema):
+    record = fields.Nested(CitingRecordSchema, required=True, metadata={"description": "The record it bears on."})
+    source = Slug(
+        required=True,
+        metadata={
+            "description": "The source the record links: this one, or one reported in it (known only second-hand)."
+        },
+    )
+    stance = _source_stance()
+    excerpt = _excerpt()
+    occurrence = _occurrence()
+    selector = fields.List(
+        fields.Nested(TextSelectorSchema),
+        required=True,
+        metadata={"description": "Its TextQuoteSelector and TextPositionSelector in this document."},
+    )
+    anchor = fields.String(
+        required=True,
+        metadata={
+            "description": "The id of its mark on the document's HTML page: "
+            "`excerpt-<resource>-<record id>-<source>-<start>`."
+        },
+    )
+
+
+class SourceDocumentSchema(DocumentSchema):
+    source = Slug(required=True, metadata={"description": "The source the document is the text of."})
+    title = fields.String(required=True, metadata={"description": "The source's title."})
+    language = fields.String(allow_none=True, metadata={"description": "BCP 47 language tag, where known."})
+    url = fields.String(allow_none=True, metadata={"description": "Where the source can be read, where known."})
+    published = fields.String(allow_none=True, metadata={"description": "Publication date, as the source gives it."})
+    text = fields.String(required=True, metadata={"description": "The full text, exactly as stored."})
+    excerpts = fields.List(
+        fields.Nested(DocumentExcerptSchema),
+        required=True,
+        metadata={"description": "Every excerpt that an event or a claim cites from this document, in text order."},
+    )

@@ -16,6 +16,7 @@ from api.changelog.history import history_page
 from api.changelog.transaction import write_transaction
 from api.db import select_by_shape
 from api.errors import RecordNotFound
+from api.reading import provenance
 from api.reading.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.reading.facets import list_facets
 from api.reading.queries import Listing, RelatedScope
@@ -29,7 +30,10 @@ from api.web import (
     CONTENT_DISPOSITION_HEADER,
     DATASET_VERSION_HEADER,
     ETAG_HEADER,
+    HTML_MEDIA_TYPE,
+    JSON_MEDIA_TYPE,
     LAST_MODIFIED_HEADER,
+    LD_MEDIA_TYPE,
     LINK_HEADER,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_NOTE_LENGTH,
@@ -168,6 +172,11 @@ def resource_blueprint(spec, specs):
     }
 
     ids, links = operation_ids(spec), record_links(spec)
+    detail_content = {HTML_MEDIA_TYPE: {"schema": {"type": "string", "description": "The record's page."}}}
+    if spec.name == "claims":
+        detail_content[LD_MEDIA_TYPE] = {
+            "schema": {"type": "object", "description": "The claim as schema.org ClaimReview (JSON-LD)."}
+        }
 
     @blueprint.route("")
     class Collection(MethodView):
@@ -190,8 +199,15 @@ def resource_blueprint(spec, specs):
         @blueprint.doc(
             operationId=ids["get"],
             summary=f"Get one {spec.singular}",
-            description="Related records are embedded as summaries; `include` embeds them whole.",
-            responses={200: {"links": links}},
+            description="Related records are embedded as summaries; `include` embeds them whole. "
+            "`Accept: text/html` answers the record's page, each source excerpt linked to its place in its "
+            "document"
+            + (
+                "; `Accept: application/ld+json`, the claim as schema.org ClaimReview."
+                if spec.name == "claims"
+                else "."
+            ),
+            responses={200: {"links": links, "content": detail_content}},
         )
         @document_errors(blueprint, 400, 404)
         def get(self, args, record_id):
@@ -425,13 +441,52 @@ def _record_exists(spec, record_id, args):
     ensure_exists(spec, record_id)
 
 
-@conditional_get(exists=_record_exists)
+def detail_media_types(spec):
+    """What a record's URL answers: JSON first (the default for `*/*`), its HTML page, and for a claim
+    schema.org ClaimReview JSON-LD."""
+    return (JSON_MEDIA_TYPE, HTML_MEDIA_TYPE, *((LD_MEDIA_TYPE,) if spec.name == "claims" else ()))
+
+
+def _detail_media_type(spec):
+    if "detail_media_type" not in g:
+        g.detail_media_type = request.accept_mimetypes.best_match(detail_media_types(spec), default=JSON_MEDIA_TYPE)
+    return g.detail_media_type
+
+
+def _detail_variant(spec, record_id, args):
+    media_type = _detail_media_type(spec)
+    return "" if media_type == JSON_MEDIA_TYPE else media_type
+
+
+def _detail_is_json(spec, record_id, args):
+    return _detail_media_type(spec) == JSON_MEDIA_TYPE
+
+
+@conditional_get(exists=_record_exists, cache=_detail_is_json, variant=_detail_variant, finish=_vary_on_accept)
 def detail_response(spec, record_id, args):
     row = _detail_row(spec, record_id) if is_slug(record_id) else None
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
     headers = {**caching_headers(current_etag()), "Last-Modified": last_modified(row)}
-    return envelope_response(render_detail(spec, row, args), {"dataset_revision": current_revision()}, headers=headers)
+    record = render_detail(spec, row, args)
+    media_type = _detail_media_type(spec)
+    if media_type == HTML_MEDIA_TYPE:
+        urls = {
+            "list": url_for(f"{spec.name}.Collection"),
+            "json": url_for(f"{spec.name}.Item", record_id=record_id),
+            "record": lambda resource, related_id: url_for(f"{resource}.Item", record_id=related_id),
+            "document": lambda source_id: url_for("documents.Document", source_id=source_id),
+        }
+        return Response(provenance.record_page(spec, record, urls), mimetype=HTML_MEDIA_TYPE, headers=headers)
+    if media_type == LD_MEDIA_TYPE:
+        review = provenance.claim_review(
+            record,
+            claim_url=url_for("claims.Item", record_id=record_id, _external=True),
+            actor_url=lambda actor_id: url_for("actors.Item", record_id=actor_id, _external=True),
+            source_url=lambda source_id: url_for("sources.Item", record_id=source_id, _external=True),
+        )
+        return Response(orjson.dumps(review), mimetype=LD_MEDIA_TYPE, headers=headers)
+    return envelope_response(record, {"dataset_revision": current_revision()}, headers=headers)
 
 
 # --- Writes --------------------------------------------------------------------------
