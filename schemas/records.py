@@ -526,6 +526,18 @@ class AnnotationTargetSchema(StrictSchema):
     )
 
 
+# A link's target as a table stores it, one column per member (the data package's join tables).
+ANCHOR_FIELDS = {
+    "target_source": Slug(metadata={"description": "The source whose document holds the excerpt."}),
+    "target_start": fields.Integer(
+        metadata={"description": "TextPositionSelector start: the excerpt's first character, from 0, in code points."}
+    ),
+    "target_end": fields.Integer(metadata={"description": "TextPositionSelector end: just past its last character."}),
+    "target_prefix": fields.String(metadata={"description": "TextQuoteSelector prefix: up to 32 characters before."}),
+    "target_suffix": fields.String(metadata={"description": "TextQuoteSelector suffix: up to 32 characters after."}),
+}
+
+
 def _target():
     return fields.Nested(
         AnnotationTargetSchema,

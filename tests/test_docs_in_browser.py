@@ -55,3 +55,53 @@ def test_the_data_dictionary_renders_with_nothing_blocked(live_server):
     dom, log = browse(f"{live_server}/docs/data-dictionary", 5000)
     assert "<table" in dom and "events" in dom
     assert "Content Security Policy" not in log, [line for line in log.splitlines() if "Security Policy" in line]
+
+
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium driven through chromium-driver (Selenium): a user's clicks."""
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)")
+        pytest.skip("chromium or chromium-driver is not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,700"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_click_on_a_claim_lands_on_its_excerpt_marked_in_the_article(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{live_server}/api/v1/claims/drones-reached-izhevsk-facility")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("The drones")
+    link = browser.find_element(By.CSS_SELECTOR, "ul.sources a.in-document")
+    excerpt = browser.find_element(By.CSS_SELECTOR, "ul.sources blockquote").text
+    anchor = link.get_attribute("href").split("#", 1)[1]
+    link.click()
+    WebDriverWait(browser, 10).until(lambda driver: driver.execute_script("return location.hash") == f"#{anchor}")
+    assert "/api/v1/sources/modern-warfare-newsletter/document" in browser.current_url
+    target = browser.execute_script("return document.querySelector(':target')")
+    assert target.tag_name == "mark" and target.get_attribute("id") == anchor
+    assert target.text and excerpt.startswith(target.text)
+    # Highlighted as the target, and scrolled into view.
+    assert browser.execute_script("return getComputedStyle(arguments[0]).outlineStyle", target) == "solid"
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", target)
+    assert 0 <= top < browser.execute_script("return window.innerHeight")
+    # From the mark, its numbered citation leads back to the claim's page.
+    number = target.get_attribute("data-citation")
+    browser.find_element(By.CSS_SELECTOR, f"#citation-{number} a.record").click()
+    WebDriverWait(browser, 10).until(lambda driver: "/api/v1/" in driver.current_url and "#" not in driver.current_url)
+    assert browser.current_url.endswith("/api/v1/claims/drones-reached-izhevsk-facility")

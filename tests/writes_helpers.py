@@ -23,10 +23,18 @@ def auth(key, **headers):
     return {"Authorization": f"Bearer {key}", **headers}
 
 
+SOURCE_LINK_INPUT = ("source", "stance", "excerpt", "occurrence")
+
+
 def shipped(resource, record_id=None, **changes):
-    """A copy of a shipped record (the first, or `record_id`), valid as a POST body, with `changes` applied."""
+    """A copy of a shipped record (the first, or `record_id`), valid as a POST body, with `changes` applied:
+    without what loading it worked out (its excerpts' anchors, an unset digest of its document)."""
     records = SHIPPED[resource]
     record = copy.deepcopy(next(r for r in records if record_id in (None, r["id"])))
+    if "sources" in record:
+        record["sources"] = [{key: link[key] for key in SOURCE_LINK_INPUT} for link in record["sources"]]
+    if record.get("document"):
+        record["document"] = {key: value for key, value in record["document"].items() if value is not None}
     record.update(changes)
     return record
 

@@ -10,6 +10,7 @@ Rows are read in keyset batches inside one snapshot transaction, and the zip is 
 sink drained after every batch: memory stays flat whatever the size of the dataset.
 """
 
+import copy
 import stat
 import zipfile
 from contextlib import contextmanager
@@ -32,11 +33,13 @@ from api.tables import (
     DatasetState,
     Record,
     Source,
+    SourceDocument,
     dataset_version,
     declared_unique_indexes,
 )
 from schemas import vocabulary as vocab
 from schemas.fields import PartialDate
+from schemas.records import ANCHOR_FIELDS
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 NAME = "eventledger"
@@ -241,11 +244,11 @@ class Table:
             yield rows
 
     def _record_batches(self, size):
-        model = self.model
-        query = model.select(*(column.model_field for column in self.columns)).order_by(model.id).limit(size)
+        model, key = self.model, self.model._meta.primary_key
+        query = model.select(*(column.model_field for column in self.columns)).order_by(key).limit(size)
         last = None
         while True:
-            rows = list((query if last is None else query.where(model.id > last)).tuples())
+            rows = list((query if last is None else query.where(key > last)).tuples())
             if rows:
                 yield rows
             if len(rows) < size:
@@ -288,11 +291,22 @@ def _flat_fields(schema):
     adds nothing; a top-level field wins over a nested one of the same name.
     """
     flat = {}
-    for field in schema.fields.values():
+    for name, field in schema.fields.items():
         if isinstance(field, fields.Nested):
             flat.update(field.schema.fields)
+            # A nested object stored under prefixed columns (a source's `document` as `document_sha256`...):
+            # each may be empty, as the object may be null.
+            flat.update(
+                {f"{name}_{inner}": _optional(inner_field) for inner, inner_field in field.schema.fields.items()}
+            )
     flat.update({name: field for name, field in schema.fields.items() if not isinstance(field, fields.Nested)})
     return flat
+
+
+def _optional(field):
+    optional = copy.copy(field)
+    optional.allow_none = True
+    return optional
 
 
 def _spec_of(model):
@@ -361,6 +375,8 @@ def _join_table(spec, relation):
             foreign_keys.append(ForeignKey(name, target.name))
         elif name in link_fields:
             field = table_field(name, link_fields[name], required=not link_fields[name].allow_none)
+        elif name in ANCHOR_FIELDS:
+            field = table_field(name, ANCHOR_FIELDS[name], required=False)
         elif name == "position":
             description = POSITION_DESCRIPTION.format(owner=spec.singular, relation=relation.name)
             field = table_field(
@@ -393,7 +409,33 @@ def tables():
     missing = set(JOIN_MODELS) - {table.model for table in join_tables}
     if missing:
         raise LookupError(f"No resource spec owns the join tables {sorted(m.__name__ for m in missing)}")
-    return (*record_tables, *join_tables)
+    return (*record_tables, *join_tables, _documents_table())
+
+
+def _documents_table():
+    """The sources' full texts, against which every excerpt's selectors can be checked offline."""
+    text = fields.String(
+        metadata={"description": "The source's full text, exactly as stored (see `source.document_sha256`)."}
+    )
+    return Table(
+        name="source_documents",
+        title="Source documents",
+        description="The full text of each source the dataset holds one for: every excerpt's `target_start` and "
+        "`target_end` (Unicode code points) and its quote's prefix and suffix are positions in it.",
+        model=SourceDocument,
+        columns=(
+            Column(
+                "id",
+                SourceDocument.source,
+                table_field(
+                    "id", WRITE_ORDER["sources"].schema.fields["id"], required=True, description="Id of the source."
+                ),
+            ),
+            Column("text", SourceDocument.text, table_field("text", text, required=True)),
+        ),
+        primary_key=("id",),
+        foreign_keys=(ForeignKey("id", "sources"),),
+    )
 
 
 # --- One revision at a time --------------------------------------------------------------------
@@ -458,7 +500,7 @@ def _package_sources():
     """The documents the dataset rests on: the sources whose full text it holds or whose address it knows."""
     query = (
         Source.select(Source.title, Source.publisher, Source.url)
-        .where(Source.document.is_null(False) | Source.url.is_null(False))
+        .where(Source.document_sha256.is_null(False) | Source.url.is_null(False))
         .order_by(Source.id)
         .tuples()
     )
