@@ -258,7 +258,11 @@ class SourceSchema(BookkeepingSchema, SourceFields, IdentifiedSchema):
     access = Choice(
         vocab.SOURCE_ACCESS,
         dump_only=True,
-        metadata={"description": "How the dataset reached the source. " + vocab.describe(vocab.SOURCE_ACCESS)},
+        allow_none=True,
+        metadata={
+            "description": "How the dataset reached the source (null for a source stored by 1.0, until it is "
+            "written again). " + vocab.describe(vocab.SOURCE_ACCESS)
+        },
     )
     events = link_list("SourceEventLinkSchema", "Events this source bears on, with its stance and the excerpt.")
     claims = link_list("SourceClaimLinkSchema", "Claims this source bears on, with its stance and the excerpt.")
@@ -481,7 +485,11 @@ def _actor_stance():
 def _source_stance():
     return Choice(
         vocab.EVIDENCE_STANCES,
-        metadata={"description": "What the excerpt does for the record. " + vocab.describe(vocab.EVIDENCE_STANCES)},
+        allow_none=True,
+        metadata={
+            "description": "What the excerpt does for the record (null only on an event's link stored by 1.0, "
+            "which had none, until the event is written again). " + vocab.describe(vocab.EVIDENCE_STANCES)
+        },
     )
 
 
@@ -490,7 +498,13 @@ def _excerpt():
 
 
 def _occurrence():
-    return fields.Integer(metadata={"description": "Which occurrence of the excerpt in the document is meant."})
+    return fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Which occurrence of the excerpt in the document is meant (null, as `target`, for a link "
+            "stored before excerpts were located, until its record is written again)."
+        },
+    )
 
 
 class TextSelectorSchema(StrictSchema):

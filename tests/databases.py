@@ -18,13 +18,13 @@ import psycopg2
 
 from api.db import bind_database, database
 from api.migrations import create_tables
-from api.tables import ALL_MODELS, JOIN_MODELS, RECORD_MODELS, STORED_JSON, Change, DatasetState
+from api.tables import ALL_MODELS, JOIN_MODELS, RECORD_MODELS, STORED_JSON, Change, DatasetState, SourceDocument
 from seed.loader import write_fixtures
 
 TEMPLATES = ("empty", "seeded")
 
 # What a load writes: the records, their links, the change log and the revision (in the order they refer).
-DATA_MODELS = (*RECORD_MODELS, *STORED_JSON.values(), *JOIN_MODELS, Change, DatasetState)
+DATA_MODELS = (*RECORD_MODELS, SourceDocument, *STORED_JSON.values(), *JOIN_MODELS, Change, DatasetState)
 
 
 def postgres_unavailable(url):

@@ -61,12 +61,15 @@ def assert_bad_parameter(client, url, parameter):
 
 
 def source(record_id, **fields):
+    """A source whose text holds the excerpts `event` and `claim` quote from it, each once."""
+    text = f"excerpt of {record_id}.\n" + "".join(f"[excerpt {n} of {record_id}]\n" for n in range(50))
     return {
         "id": record_id,
         "type": "press_report",
         "title": f"source {record_id}",
         "reliability": "C",
         "reliability_rationale": "filler",
+        "document": {"text": text},
         **fields,
     }
 
@@ -84,7 +87,8 @@ def event(record_id, actors, sources, **fields):
         "type": "accusation",
         "actors": [{"actor": actor_id, "role": role} for actor_id, role in actors],
         "sources": [
-            {"source": source_id, "excerpt": f"excerpt {n} of {source_id}"} for n, source_id in enumerate(sources)
+            {"source": source_id, "stance": "reports", "excerpt": f"excerpt {n} of {source_id}"}
+            for n, source_id in enumerate(sources)
         ],
         **fields,
     }

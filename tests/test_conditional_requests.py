@@ -49,7 +49,7 @@ SOURCE = {
     "publisher": "Wire",
     "reliability": "B",
     "reliability_rationale": "A wire service.",
-    "document": "wire.txt",
+    "document": {"text": "Wire: an incident at the border; talks were held; State A blamed State B.\n"},
 }
 ACTORS = [
     {"id": "state-a", "name": "State A", "kind": "state", "country": "AA", "description": "A state."},
@@ -62,7 +62,7 @@ EVENT = {
     "type": "accusation",
     "date": "2024-05-01",
     "actors": [{"actor": "state-a", "role": "accuser"}, {"actor": "state-b", "role": "subject"}],
-    "sources": [{"source": "wire-report", "excerpt": "an incident at the border"}],
+    "sources": [{"source": "wire-report", "stance": "reports", "excerpt": "an incident at the border"}],
 }
 OTHER_EVENT = {
     "id": "talks-held",
@@ -71,7 +71,7 @@ OTHER_EVENT = {
     "type": "official_assessment",
     "date": "2024-06",
     "actors": [{"actor": "state-b", "role": "reporter"}],
-    "sources": [{"source": "wire-report", "excerpt": "talks were held"}],
+    "sources": [{"source": "wire-report", "stance": "reports", "excerpt": "talks were held"}],
 }
 CLAIM = {
     "id": "state-a-blames-state-b",

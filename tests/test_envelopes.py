@@ -27,8 +27,8 @@ LIST_FIELDS = {
     },
     "sources": {
         "id", "type", "title", "publisher", "author", "url", "published", "published_note", "language", "reliability",
-        "reliability_rationale", "document", "reported_in", "published_start", "published_end", "published_precision",
-        "created_at", "updated_at", "version", "revision",
+        "reliability_rationale", "document", "reported_in", "access", "published_start", "published_end",
+        "published_precision", "created_at", "updated_at", "version", "revision",
     },
 }  # fmt: skip
 

@@ -295,7 +295,7 @@ def awkward(load):
             "date": "2024-03-0" + str(index + 1),
             "location": {"place": text, "country": "CN", "latitude": -12.5 - index, "longitude": -70.25 + index},
             "actors": [{"actor": "awkward-actor", "role": "accuser"}],
-            "sources": [{"source": "awkward-source", "excerpt": text}],
+            "sources": [{"source": "awkward-source", "stance": "reports", "excerpt": text}],
         }
         for index, text in enumerate(AWKWARD)
     ]
@@ -363,7 +363,7 @@ def test_geojson_is_valid_rfc7946_with_events_without_coordinates_counted(client
                 "summary": "No place given.",
                 "type": "accusation",
                 "actors": [{"actor": "awkward-actor", "role": "accuser"}],
-                "sources": [{"source": "awkward-source", "excerpt": "x"}],
+                "sources": [{"source": "awkward-source", "stance": "reports", "excerpt": "x"}],
             }
         ],
         actors=[actor("awkward-actor", name=AWKWARD[1], aliases=["@alias", "plain"])],

@@ -59,7 +59,7 @@ def records():
         claim("c-one", ["e-day-a", "e-month"], [("a-russia", "asserts"), ("a-china", "subject")],
               [("s-alpha", "supports")], status="alleged", credibility=2),
         claim("c-two", ["e-year"], [("a-china", "denies"), ("a-eu", "asserts")],
-              [("s-beta", "reports"), ("s-gamma", "disputes")], status="unverified", credibility=3),
+              [("s-beta", "reports"), ("s-gamma", "contradicts")], status="unverified", credibility=3),
         claim("c-three", ["e-year", "e-month-oct"], [("a-eu", "asserts")], [("s-alpha", "reports")],
               status="confirmed", credibility=1),
         claim("c-four", ["e-undated"], [("a-russia", "disputes"), ("a-china", "asserts")], [("s-gamma", "supports")],

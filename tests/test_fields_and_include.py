@@ -67,6 +67,7 @@ LIST_KEYS = {
         "reliability_rationale",
         "document",
         "reported_in",
+        "access",
         "created_at",
         "updated_at",
         "version",
@@ -82,20 +83,22 @@ SUMMARY_KEYS = {
     "actors": ("id", "name", "kind", "country"),
     "sources": ("id", "title", "publisher", "type", "reliability"),
 }
+# A source link's attributes: what is written, then its place in its document (api/catalog/excerpts.py).
+EXCERPT_LINK = ("stance", "excerpt", "occurrence", "target")
 # resource -> relation -> (target resource, attributes of the relation, owned by the resource)
 RELATIONS = {
     "events": {
         "actors": ("actors", ("role",), True),
-        "sources": ("sources", ("excerpt",), True),
+        "sources": ("sources", EXCERPT_LINK, True),
         "claims": ("claims", (), False),
     },
     "claims": {
         "actors": ("actors", ("stance",), True),
-        "sources": ("sources", ("stance", "excerpt"), True),
+        "sources": ("sources", EXCERPT_LINK, True),
         "events": ("events", (), True),
     },
     "actors": {"events": ("events", ("role",), False), "claims": ("claims", ("stance",), False)},
-    "sources": {"events": ("events", ("excerpt",), False), "claims": ("claims", ("stance", "excerpt"), False)},
+    "sources": {"events": ("events", EXCERPT_LINK, False), "claims": ("claims", EXCERPT_LINK, False)},
 }
 
 
@@ -114,6 +117,22 @@ def records_by_id(client, resource):
     return {record["id"]: record for record in list_data(client, f"{API}/{resource}")}
 
 
+def excerpt_attributes(link):
+    """A source link's attributes as the API shows them, from a fixture dict (anchored if the loader read it)."""
+    target = None
+    if link.get("target_source") is not None:
+        quote = {"exact": link["excerpt"], "prefix": link["target_prefix"], "suffix": link["target_suffix"]}
+        position = {"start": link["target_start"], "end": link["target_end"]}
+        selector = [{"type": "TextQuoteSelector", **quote}, {"type": "TextPositionSelector", **position}]
+        target = {"source": link["target_source"], "selector": selector}
+    return {
+        "stance": link["stance"],
+        "excerpt": link["excerpt"],
+        "occurrence": link.get("occurrence"),
+        "target": target,
+    }
+
+
 def expected_links(records, resource, relation):
     """[(related id, {attribute: value})] of every record, from the fixture dicts we loaded, in curated order."""
     links = {record["id"]: [] for record in records[resource]}
@@ -122,7 +141,7 @@ def expected_links(records, resource, relation):
             links[item["id"]] = [(link["actor"], {"role": link["role"]}) for link in item["actors"]]
     elif resource == "events" and relation == "sources":
         for item in records["events"]:
-            links[item["id"]] = [(link["source"], {"excerpt": link["excerpt"]}) for link in item["sources"]]
+            links[item["id"]] = [(link["source"], excerpt_attributes(link)) for link in item["sources"]]
     elif resource == "events" and relation == "claims":
         for item in records["claims"]:
             for event_id in item["events"]:
@@ -132,9 +151,7 @@ def expected_links(records, resource, relation):
             links[item["id"]] = [(link["actor"], {"stance": link["stance"]}) for link in item["actors"]]
     elif resource == "claims" and relation == "sources":
         for item in records["claims"]:
-            links[item["id"]] = [
-                (link["source"], {"stance": link["stance"], "excerpt": link["excerpt"]}) for link in item["sources"]
-            ]
+            links[item["id"]] = [(link["source"], excerpt_attributes(link)) for link in item["sources"]]
     elif resource == "claims" and relation == "events":
         for item in records["claims"]:
             links[item["id"]] = [(event_id, {}) for event_id in item["events"]]
@@ -149,11 +166,11 @@ def expected_links(records, resource, relation):
     elif resource == "sources" and relation == "events":
         for item in records["events"]:
             for link in item["sources"]:
-                links[link["source"]].append((item["id"], {"excerpt": link["excerpt"]}))
+                links[link["source"]].append((item["id"], excerpt_attributes(link)))
     elif resource == "sources" and relation == "claims":
         for item in records["claims"]:
             for link in item["sources"]:
-                links[link["source"]].append((item["id"], {"stance": link["stance"], "excerpt": link["excerpt"]}))
+                links[link["source"]].append((item["id"], excerpt_attributes(link)))
     else:
         raise AssertionError(f"no relation {resource}.{relation}")
     return links
@@ -216,9 +233,9 @@ RECORDS = {
                 {"actor": "a-x", "role": "accuser"},
             ],
             "sources": [
-                {"source": "s-b", "excerpt": "one"},
-                {"source": "s-a", "excerpt": "two"},
-                {"source": "s-b", "excerpt": "three"},
+                {"source": "s-b", "stance": "reports", "excerpt": "one"},
+                {"source": "s-a", "stance": "reports", "excerpt": "two"},
+                {"source": "s-b", "stance": "reports", "excerpt": "three"},
             ],
         },
         {
@@ -228,7 +245,7 @@ RECORDS = {
             "type": "official_denial",
             "date": "XXXX-09",
             "actors": [{"actor": "a-y", "role": "denier"}],
-            "sources": [{"source": "s-b", "excerpt": "four"}],
+            "sources": [{"source": "s-b", "stance": "reports", "excerpt": "four"}],
         },
         {
             "id": "e-3",
@@ -236,7 +253,7 @@ RECORDS = {
             "summary": "s",
             "type": "military_attack",
             "actors": [{"actor": "a-x", "role": "target"}],
-            "sources": [{"source": "s-a", "excerpt": "five"}],
+            "sources": [{"source": "s-a", "stance": "reports", "excerpt": "five"}],
         },
     ],
     "claims": [
@@ -251,7 +268,7 @@ RECORDS = {
             "actors": [{"actor": "a-y", "stance": "denies"}, {"actor": "a-x", "stance": "asserts"}],
             "sources": [
                 {"source": "s-a", "stance": "supports", "excerpt": "six"},
-                {"source": "s-b", "stance": "disputes", "excerpt": "seven"},
+                {"source": "s-b", "stance": "contradicts", "excerpt": "seven"},
             ],
         },
         {
@@ -355,9 +372,9 @@ def test_include_several_relations_at_once(linked):
             {**actors["a-x"], "role": "accuser"},
         ]
         assert first["sources"] == [
-            {**sources["s-b"], "excerpt": "one"},
-            {**sources["s-a"], "excerpt": "two"},
-            {**sources["s-b"], "excerpt": "three"},
+            {**sources["s-b"], "stance": "reports", "excerpt": "one", "occurrence": None, "target": None},
+            {**sources["s-a"], "stance": "reports", "excerpt": "two", "occurrence": None, "target": None},
+            {**sources["s-b"], "stance": "reports", "excerpt": "three", "occurrence": None, "target": None},
         ]
         assert canonical(first["claims"]) == canonical([claims["c-1"], claims["c-2"]])
         assert data["e-3"]["claims"] == []

@@ -146,7 +146,7 @@ def world_records():
             "c-two",
             ["e-year"],
             [("a-china", "denies"), ("a-eu", "asserts")],
-            [("s-beta", "reports"), ("s-gamma", "disputes")],
+            [("s-beta", "reports"), ("s-gamma", "contradicts")],
             status="unverified",
             credibility=3,
         ),

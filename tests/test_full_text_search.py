@@ -30,7 +30,7 @@ def event(record_id, **fields):
         "summary": FILLER,
         "type": "accusation",
         "actors": [{"actor": "a-base", "role": "subject"}],
-        "sources": [{"source": "s-base", "excerpt": "filler"}],
+        "sources": [{"source": "s-base", "stance": "reports", "excerpt": "filler"}],
         **fields,
     }
 

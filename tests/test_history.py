@@ -20,20 +20,27 @@ def test_a_claims_status_history_shows_the_status_and_the_sources_it_rests_on(se
     corroboration = shipped("claims", "evidence-insufficient-for-immediate-action")["sources"][0]
     response = client.patch(
         url,
-        json={"status": "confirmed", "sources": [*sources, corroboration]},
-        headers=auth(
-            key, **{"If-Match": client.get(url).headers["ETag"], "X-Edit-Note": "Corroborated by an EU official"}
-        ),
+        json={"status": "disputed", "sources": [*sources, corroboration]},
+        headers=auth(key, **{"If-Match": client.get(url).headers["ETag"], "X-Edit-Note": "Doubted by an EU official"}),
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     history = client.get(f"{url}/history")
     assert history.status_code == 200
     latest, *earlier = history.get_json()["data"]
     assert (latest["kind"], latest["version"], latest["author"]) == ("update", 2, "alice")
-    assert latest["note"] == "Corroborated by an EU official"
-    assert latest["fields"]["status"] == {"from": "alleged", "to": "confirmed"}
-    assert latest["fields"]["sources"]["from"] == sources
-    assert latest["fields"]["sources"]["to"] == [*sources, corroboration]
+    assert latest["note"] == "Doubted by an EU official"
+    assert latest["fields"]["status"] == {"from": "alleged", "to": "disputed"}
+    # Each link as stored: what was sent, and where its excerpt stands in its document.
+    written = ("source", "stance", "excerpt", "occurrence")
+    assert [{key: link[key] for key in written} for link in latest["fields"]["sources"]["from"]] == [
+        {**link, "occurrence": 1} for link in sources
+    ]
+    assert [{key: link[key] for key in written} for link in latest["fields"]["sources"]["to"]] == [
+        {**link, "occurrence": 1} for link in [*sources, corroboration]
+    ]
+    moved = latest["fields"]["sources"]["to"][-1]
+    assert moved["target_source"] == "modern-warfare-newsletter"
+    assert moved["target_end"] - moved["target_start"] == len(corroboration["excerpt"])
     assert set(latest["fields"]) == {"status", "sources"}
     assert [entry["kind"] for entry in earlier] == ["create"]
     assert earlier[0]["author"] == "seed" and earlier[0]["fields"]["status"] == {"from": None, "to": "alleged"}

@@ -111,7 +111,7 @@ def event(record_id, date=None, title=None, type="accusation", actors=("a-1",), 
         "type": type,
         "date": date,
         "actors": [{"actor": actor_id, "role": "subject"} for actor_id in actors],
-        "sources": [{"source": source_id, "excerpt": "filler"} for source_id in sources],
+        "sources": [{"source": source_id, "stance": "reports", "excerpt": "filler"} for source_id in sources],
     }
 
 

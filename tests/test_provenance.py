@@ -189,7 +189,7 @@ def test_excerpts_are_anchored_when_written_and_a_repeated_one_must_say_which(cl
         ],
     }
     # Read from the other side, the link carries the same stance and place.
-    from_source = get_ok(client, f"{API}/sources/ledger/claims")["data"][0]
+    from_source = get_ok(client, f"{API}/sources/ledger")["data"]["claims"][0]
     assert (from_source["stance"], from_source["target"]) == ("supports", link["target"])
 
 

@@ -27,7 +27,7 @@ def dataset():
             "publisher": f"Publisher {i % 3}",
             "reliability": "ABCDEF"[i % 6],
             "reliability_rationale": "Graded for the test.",
-            "document": "report.txt",
+            "document": None,
         }
         for i in range(N_SOURCES)
     ]
@@ -44,7 +44,8 @@ def dataset():
             "date": f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}",
             "actors": [{"actor": f"act-{(i + k) % N_ACTORS:02d}", "role": ROLES[k]} for k in range(1 + i % 5)],
             "sources": [
-                {"source": f"src-{(i + k) % N_SOURCES:02d}", "excerpt": f"excerpt {i}.{k}"} for k in range(1 + i % 3)
+                {"source": f"src-{(i + k) % N_SOURCES:02d}", "stance": "reports", "excerpt": f"excerpt {i}.{k}"}
+                for k in range(1 + i % 3)
             ],
         }
         for i in range(N_EVENTS)
@@ -66,6 +67,10 @@ def dataset():
         }
         for i in range(N_CLAIMS)
     ]
+    # Each source's text holds the excerpts events cite from it, once each, so that an edit re-checks them.
+    for source in sources:
+        cited = [link["excerpt"] for event in events for link in event["sources"] if link["source"] == source["id"]]
+        source["document"] = {"text": "".join(f"[{excerpt}]\n" for excerpt in cited) or "Nothing cited.\n"}
     return {"sources": sources, "actors": actors, "events": events, "claims": claims}
 
 

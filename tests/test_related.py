@@ -125,7 +125,9 @@ def _event(record_id, date, type_, actors, sources, title):
         "type": type_,
         "date": date,
         "actors": [{"actor": actor_id, "role": role} for actor_id, role in actors],
-        "sources": [{"source": source_id, "excerpt": f"excerpt {n}"} for n, source_id in enumerate(sources)],
+        "sources": [
+            {"source": source_id, "stance": "reports", "excerpt": f"excerpt {n}"} for n, source_id in enumerate(sources)
+        ],
     }
 
 
@@ -187,7 +189,7 @@ RECORDS = {
             2,
             ["e-2", "e-1"],
             [("a-y", "denies"), ("a-x", "asserts")],
-            [("s-a", "supports"), ("s-b", "disputes")],
+            [("s-a", "supports"), ("s-b", "contradicts")],
         ),
         _claim("c-2", "disputed", 4, ["e-1"], [("a-y", "subject")], [("s-a", "reports")]),
         _claim(

@@ -7,7 +7,7 @@ EVENT = {
     "type": "accusation",
     "date": "2024-03",
     "actors": [{"actor": "cached-actor", "role": "accuser"}],
-    "sources": [{"source": "cached-source", "excerpt": "first"}],
+    "sources": [{"source": "cached-source", "stance": "reports", "excerpt": "first"}],
 }
 ACTOR = {"id": "cached-actor", "name": "An actor", "kind": "group", "description": "Someone."}
 SOURCE = {
@@ -17,7 +17,7 @@ SOURCE = {
     "language": "en",
     "reliability": "F",
     "reliability_rationale": "No basis.",
-    "document": "modern-warfare-russia-china-drone-partnership.txt",
+    "document": {"text": "A source text.\n"},
 }
 
 

@@ -84,7 +84,7 @@ def event(record_id, **fields):
         "summary": NEUTRAL,
         "type": "accusation",
         "actors": [{"actor": "a-base", "role": "subject"}],
-        "sources": [{"source": "s-base", "excerpt": NEUTRAL}],
+        "sources": [{"source": "s-base", "stance": "reports", "excerpt": NEUTRAL}],
         **fields,
     }
 
@@ -352,7 +352,10 @@ def sortable(client, load):
 
 
 def _links():
-    return {"actors": [{"actor": "ac-alpha", "role": "subject"}], "sources": [{"source": "so-a", "excerpt": "x"}]}
+    return {
+        "actors": [{"actor": "ac-alpha", "role": "subject"}],
+        "sources": [{"source": "so-a", "stance": "reports", "excerpt": "x"}],
+    }
 
 
 def _claim_links():

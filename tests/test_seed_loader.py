@@ -574,6 +574,7 @@ DATED_EVENT = """
     - {{actor: china, role: subject}}
   sources:
     - source: modern-warfare-newsletter
+      stance: reports
       excerpt: "Stay informed. Stay vigilant. Stay ahead."
 """
 

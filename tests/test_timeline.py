@@ -16,7 +16,7 @@ def event(record_id, date, **fields):
         "type": "accusation",
         "date": date,
         "actors": [{"actor": "a-one", "role": "subject"}],
-        "sources": [{"source": "s-one", "excerpt": "filler"}],
+        "sources": [{"source": "s-one", "stance": "reports", "excerpt": "filler"}],
         **fields,
     }
 

@@ -165,14 +165,15 @@ def test_writes_without_a_valid_key_are_401_and_change_nothing(seeded, client, k
         ("events", {"actors": [{"actor": "no-such-actor", "role": "subject"}]}, "actors.0.actor"),
         (
             "events",
-            {"sources": [{"source": "modern-warfare-newsletter", "excerpt": "Not in the text."}]},
+            {"sources": [{"source": "modern-warfare-newsletter", "stance": "reports", "excerpt": "Not in the text."}]},
             "sources.0.excerpt",
         ),
         ("events", {"actors": []}, "actors"),
         ("claims", {"events": ["no-such-event"]}, "events.0"),
         ("claims", {"credibility": 9}, "credibility"),
         ("sources", {"reported_in": "no-such-source"}, "reported_in"),
-        ("sources", {"document": "missing.txt"}, "document"),
+        ("sources", {"document": {"text": ""}}, "document.text"),
+        ("sources", {"document": None, "reported_in": None}, "document"),
     ],
 )
 def test_invalid_records_are_a_422_naming_the_field_and_change_nothing(
@@ -421,7 +422,9 @@ def test_detach_is_refused_when_it_would_leave_a_record_without_a_required_link(
     source = shipped("sources", id="only-source", reported_in="modern-warfare-newsletter", document=None)
     assert client.post(f"{API}/sources", json=source, headers=auth(key)).status_code == 201
     excerpt = shipped("events")["sources"][0]["excerpt"]
-    event = shipped("events", id="thinly-sourced", sources=[{"source": "only-source", "excerpt": excerpt}])
+    event = shipped(
+        "events", id="thinly-sourced", sources=[{"source": "only-source", "stance": "reports", "excerpt": excerpt}]
+    )
     assert client.post(f"{API}/events", json=event, headers=auth(key)).status_code == 201
     before = snapshot()
     response = client.delete(f"{API}/sources/only-source?detach=true", headers=auth(key, **{"If-Match": "*"}))

@@ -223,7 +223,7 @@ def _source_text_problems(record, previous):
     """A source's document and `reported_in`: its text kept or replaced, and every excerpt that its text holds
     (its own, and those of the sources reported in it) still found in it."""
     document = record["document"]
-    if document is not None and document["text"] is None:
+    if document is not None and document.get("text") is None:
         stored = _stored_text(record["id"])
         if stored is None or document_digest(stored) != document["sha256"]:
             message = "give the document's text: its sha256 is not that of this source's stored text"
