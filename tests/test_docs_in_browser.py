@@ -57,6 +57,15 @@ def test_the_data_dictionary_renders_with_nothing_blocked(live_server):
     assert "Content Security Policy" not in log, [line for line in log.splitlines() if "Security Policy" in line]
 
 
+def test_the_document_and_record_pages_render_with_nothing_blocked(live_server):
+    dom, log = browse(f"{live_server}/api/v1/sources/modern-warfare-newsletter/document?format=html", 3000)
+    assert dom.count("<mark") > 50 and 'id="document"' in dom
+    assert "Content Security Policy" not in log, [line for line in log.splitlines() if "Security Policy" in line]
+    dom, log = browse(f"{live_server}/api/v1/claims/beijing-fully-aware-of-operation", 3000)
+    assert 'class="in-document"' in dom
+    assert "Content Security Policy" not in log, [line for line in log.splitlines() if "Security Policy" in line]
+
+
 CHROMEDRIVER = shutil.which("chromedriver")
 
 

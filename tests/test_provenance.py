@@ -416,3 +416,22 @@ def test_the_data_package_carries_stances_and_selectors(client, seeded):
 def test_every_evidence_link_has_a_stance(client, seeded, resource):
     stances = {link["stance"] for record in every(client, resource) for link in record["sources"]}
     assert stances and stances <= {"supports", "reports", "casts_doubt", "contradicts"}
+
+
+def test_documents_and_pages_cost_a_fixed_number_of_statements(seeded, client, count_queries):
+    """The document is one SELECT and its excerpts one per quoting resource, however many there are; a record's
+    page and its ClaimReview read what its JSON reads."""
+
+    def statements(url, accept):
+        count_queries.queries.clear()
+        response = client.get(url, headers={"Accept": accept})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return len([query for query in count_queries.queries if query.startswith(("('", '("'))])
+
+    document = f"{API}/sources/{ARTICLE}/document"
+    text = statements(document, "text/plain")
+    assert text <= 3  # the revision, the cursor secret (first GET only), the source with its text
+    assert statements(document, "application/json") == statements(document, "text/html") == text + len(QUOTING)
+    claim = f"{API}/claims/beijing-fully-aware-of-operation"
+    detail = statements(f"{claim}?fields=id", "application/json")  # a URL not served yet: not from the cache
+    assert statements(claim, "text/html") == statements(claim, "application/ld+json") == detail
