@@ -473,7 +473,6 @@ def detail_response(spec, record_id, args):
     if media_type == HTML_MEDIA_TYPE:
         urls = {
             "list": url_for(f"{spec.name}.Collection"),
-            "json": url_for(f"{spec.name}.Item", record_id=record_id),
             "record": lambda resource, related_id: url_for(f"{resource}.Item", record_id=related_id),
             "document": lambda source_id: url_for("documents.Document", source_id=source_id),
         }
