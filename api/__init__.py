@@ -6,6 +6,7 @@ from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from marshmallow import fields
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import commands, db, errors, ratelimit, security
@@ -18,8 +19,8 @@ from api.reading.render import RecordRenderer
 from api.routes import documents, meta, package, timeline
 from api.routes import webhooks as webhook_routes
 from api.routes.changes import blueprint as changes_blueprint
-from api.routes.records import SECURITY_SCHEME, resource_blueprint
-from api.web import RATE_LIMIT_HEADER_COMPONENTS, ResponseCache, add_dataset_version
+from api.routes.records import resource_blueprint
+from api.web import RATE_LIMIT_HEADER_COMPONENTS, SECURITY_SCHEME, ResponseCache, add_dataset_version
 from schemas.envelopes import ProblemSchema
 
 OPENAPI_INFO = {
@@ -102,6 +103,8 @@ def create_app(config=None):
         max_age=86400,
     )
     api = EventledgerApi(app)
+    # OpenAPI's standard format for a URL; apispec's default, `url`, is unknown to client generators.
+    api.register_field(fields.Url, "string", "uri")
     api.spec.components.security_scheme(
         SECURITY_SCHEME,
         {

@@ -25,6 +25,9 @@ from api.writing.editing import InvalidRecord, field_errors
 from schemas.envelopes import ProblemSchema
 
 JSON_MEDIA_TYPE = "application/json"
+# The one security scheme of the OpenAPI document: every operation that needs a key names it.
+SECURITY_SCHEME = "ApiKey"
+SECURITY = [{SECURITY_SCHEME: []}]
 HTML_MEDIA_TYPE = "text/html"
 LD_MEDIA_TYPE = "application/ld+json"
 DATASET_VERSION = "Dataset-Version"

@@ -482,3 +482,25 @@ def test_a_second_writer_waits_for_the_first_to_commit(seeded, client):
     changes = get_ok(client, f"{FEED}?since={start}")["data"]
     assert [change["author"] for change in changes] == ["first", "second"]
     assert changes[0]["id"] < changes[1]["id"]
+
+
+def test_list_values_are_json_in_the_feed_and_the_history(seeded, client):
+    """An actor's aliases are a list where a change is shown (the feed, the history, webhook payloads, which
+    read the same change log), not the text they are stored as."""
+    from writes_helpers import auth, make_key
+
+    key = make_key()
+    body = actor("a-aliased", aliases=["First name", "Second name"])
+    assert client.post("/api/v1/actors", json=body, headers=auth(key)).status_code == 201
+    etag = client.get("/api/v1/actors/a-aliased").headers["ETag"]
+    patched = client.patch(
+        "/api/v1/actors/a-aliased", json={"aliases": ["Second name"]}, headers=auth(key, **{"If-Match": etag})
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    entries = [entry for entry in get_ok(client, f"{FEED}?limit=200")["data"] if entry["record_id"] == "a-aliased"]
+    assert [entry["fields"]["aliases"] for entry in entries] == [
+        {"from": None, "to": ["First name", "Second name"]},
+        {"from": ["First name", "Second name"], "to": ["Second name"]},
+    ]
+    history = get_ok(client, "/api/v1/actors/a-aliased/history")["data"]
+    assert history[0]["fields"]["aliases"] == {"from": ["First name", "Second name"], "to": ["Second name"]}

@@ -51,6 +51,7 @@ spec = ResourceSpec(
     },
     default_sort="name",
     to_columns=to_columns,
+    json_columns=("aliases",),
     to_input=to_input,
     parent_key="parent",
     filters=(

@@ -324,6 +324,8 @@ class ResourceSpec:
     facets_note: str = ""
     parent_key: str | None = None
     export_formats: tuple = ("csv", "ndjson", "json")
+    # Columns that hold a JSON document (an actor's aliases): the change log shows their values as JSON.
+    json_columns: tuple = ()
     # Rows kept beside the record's own and written with it (a source's document text): an object with
     # `write(record_id, record, current)` and `delete(record_id)`.
     companion: object = None

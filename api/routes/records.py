@@ -38,6 +38,7 @@ from api.web import (
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_NOTE_LENGTH,
     RATE_LIMIT_HEADERS,
+    SECURITY,
     ApiBlueprint,
     caching_headers,
     conditional_get,
@@ -64,9 +65,6 @@ from api.web import (
 from api.writing import editing
 from schemas.fields import is_slug
 from schemas.writes import DeleteArgs, HistoryArgs, HistorySchema
-
-SECURITY_SCHEME = "ApiKey"
-SECURITY = [{SECURITY_SCHEME: []}]
 
 IF_MATCH = {
     "in": "header",

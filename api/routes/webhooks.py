@@ -15,7 +15,7 @@ from api.changelog.webhooks import (
     subscription_data,
     visible_subscriptions,
 )
-from api.web import API_PREFIX, ApiBlueprint, document_errors, older_page, older_page_start
+from api.web import API_PREFIX, SECURITY, ApiBlueprint, document_errors, older_page, older_page_start
 from schemas.webhooks import (
     DeliveryListEnvelope,
     DeliveryQueryArgs,
@@ -26,8 +26,6 @@ from schemas.webhooks import (
     WebhookPayloadSchema,
 )
 
-SECURITY_SCHEME = "bearerAuth"
-SECURITY = [{SECURITY_SCHEME: []}]
 PRIVATE = {"Cache-Control": "no-store"}
 LOCATION_HEADER = {"description": "The new subscription's URL.", "schema": {"type": "string"}}
 ID_PATTERN = re.compile(r"[0-9]{1,10}")
@@ -167,12 +165,6 @@ class Deliveries(MethodView):
 
 
 def register(api):
-    """The blueprint, the Bearer scheme its operations name, and the payload schema receivers get."""
-    components = api.spec.components
-    if SECURITY_SCHEME not in components.security_schemes:
-        components.security_scheme(
-            SECURITY_SCHEME,
-            {"type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer el_...`."},
-        )
-    components.schema("WebhookPayload", schema=WebhookPayloadSchema)
+    """The blueprint, and the payload schema receivers get."""
+    api.spec.components.schema("WebhookPayload", schema=WebhookPayloadSchema)
     api.register_blueprint(blueprint)

@@ -6,6 +6,8 @@ its table's columns (`to_columns`) and its owned relations to rows of their join
 caller's `write_transaction`; `stored_inputs` reads records back in their input form.
 """
 
+import orjson
+
 from api.catalog import WRITE_ORDER
 from api.tables import utc_now
 
@@ -25,8 +27,11 @@ def stored_inputs(resource, ids):
 
 
 def record_state(resource, columns, links):
-    """What the change log compares: the record's columns and its owned link rows."""
-    return {**columns, **links}
+    """What the change log compares and shows: the record's columns, a JSON column as its value (a list, not
+    the text it is stored as), and its owned link rows."""
+    json_columns = WRITE_ORDER[resource].json_columns
+    decoded = {name: orjson.loads(columns[name]) for name in json_columns if isinstance(columns.get(name), str)}
+    return {**columns, **decoded, **links}
 
 
 def stored_state(resource, current, stored_links):
