@@ -67,6 +67,7 @@ def _shorter_thread_turns(_worker):
 def serve_command(host, port, workers, threads):
     """Serve the API with gunicorn, creating and seeding the database on first start."""
     app = current_app._get_current_object()
+    click.echo(f"Database: {app.config['DATABASE_URL']}", err=True)
     with database.connection_context():
         create_tables()
         if dataset_revision() == 0:
@@ -147,8 +148,11 @@ def export_command(directory, as_zip, force):
 
 
 @click.group("keys")
+@with_appcontext
 def keys_group():
-    """Create, list and revoke the API keys that may write."""
+    """Create, list and revoke the API keys that may write (in the database at DATABASE_URL)."""
+    # On stderr, so that `KEY=$(eventledger keys create bot)` still captures the key alone.
+    click.echo(f"Database: {current_app.config['DATABASE_URL']}", err=True)
 
 
 def _api_key_table():

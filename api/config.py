@@ -6,8 +6,15 @@ import os
 LICENSE = {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"}
 
 
+def default_database_url():
+    """An embedded SQLite file in the user's data directory ($XDG_DATA_HOME/eventledger, else
+    ~/.local/share/eventledger): the same database whichever directory a command is run in."""
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return f"sqlite:///{os.path.join(data_home, 'eventledger', 'eventledger.sqlite3')}"
+
+
 class Config:
-    DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///eventledger.sqlite3")
+    DATABASE_URL = os.environ.get("DATABASE_URL") or default_database_url()
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = int(os.environ.get("PORT", "8000"))
     # Comma-separated origins allowed by CORS; "*" (the default) suits a public read API.

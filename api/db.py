@@ -1,7 +1,9 @@
 """The one database handle: a proxy bound by the app factory from DATABASE_URL."""
 
+import importlib.util
 import select
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 from peewee import DatabaseProxy
@@ -35,14 +37,21 @@ def _unicode_lower(text):
     return text.lower() if isinstance(text, str) else text
 
 
+class MissingDriver(RuntimeError):
+    """The database the URL names needs a driver that is not installed."""
+
+
 def open_database(url):
     """Build a pooled database for a sqlite:/// or postgresql:// URL."""
     scheme = urlparse(url).scheme
     params = parse(url)
     if scheme == "sqlite":
+        path = params.pop("database")
+        if path != ":memory:" and not path.startswith("file:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)  # the default lives in a directory of its own
         # Threaded workers hand pooled connections from one thread to the next, one thread at a time.
         db = PooledSqliteDatabase(
-            params.pop("database"),
+            path,
             pragmas=SQLITE_PRAGMAS,
             max_connections=32,
             stale_timeout=300,
@@ -52,6 +61,10 @@ def open_database(url):
         db.register_function(_unicode_lower, "lower", 1, deterministic=True)
         return db
     if scheme in ("postgres", "postgresql"):
+        if importlib.util.find_spec("psycopg2") is None:
+            raise MissingDriver(
+                "DATABASE_URL names PostgreSQL, but its driver is not installed: pip install 'eventledger[postgres]'"
+            )
         name = params.pop("database")
         # A server that is down or stalled must not hold a request for long: connecting and each statement
         # are bounded (the URL's own settings win), and the request becomes a 503 (api/errors.py).

@@ -158,6 +158,58 @@ def test_console_script_help_lists_the_commands(tmp_path):
     listed = {line.split()[0] for line in commands.splitlines() if line.strip()}
     assert {"init-db", "seed", "serve", "openapi"} <= listed
     assert not (tmp_path / "cli.sqlite3").exists(), "--help must not touch the database"
+    # eventledger's own options only: not Flask's (which app, .env files, debug mode).
+    options = result.stdout.split("Options:", 1)[1].split("Commands:", 1)[0]
+    assert {line.split()[0] for line in options.splitlines() if line.strip()} == {"--version", "--help"}
+    assert "Flask" not in result.stdout
+
+
+def test_console_script_version_is_eventledgers(tmp_path):
+    from importlib.metadata import version
+
+    result = run_script(tmp_path, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"eventledger {version('eventledger')}\n"
+
+
+def test_a_postgresql_url_without_its_driver_is_one_line_naming_the_extra(tmp_path):
+    # A Python that cannot import psycopg2, as one installed without the `postgres` extra.
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import importlib.util\n"
+        "_find = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *args: None if name == 'psycopg2' else _find(name, *args)\n"
+    )
+    env = script_env(tmp_path, DATABASE_URL="postgresql://127.0.0.1:5432/test", PYTHONPATH=str(blocker))
+    result = run_script(tmp_path, "init-db", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: DATABASE_URL names PostgreSQL, but its driver is not installed: pip install 'eventledger[postgres]'"
+    ]
+
+
+def test_the_default_database_does_not_depend_on_the_directory(tmp_path):
+    home = tmp_path / "home"
+    env = {key: value for key, value in script_env(tmp_path).items() if key not in ("DATABASE_URL", "XDG_DATA_HOME")}
+    env["HOME"] = str(home)
+    expected = home / ".local" / "share" / "eventledger" / "eventledger.sqlite3"
+    for directory in (tmp_path / "one", tmp_path / "two"):
+        directory.mkdir()
+        result = subprocess.run(
+            [str(EVENTLEDGER), "init-db"], env=env, cwd=directory, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"Tables ready in sqlite:///{expected}\n"
+    created = subprocess.run(
+        [str(EVENTLEDGER), "keys", "create", "bot"], env=env, cwd=tmp_path / "one", capture_output=True, text=True
+    )
+    assert created.returncode == 0, created.stderr
+    assert f"Database: sqlite:///{expected}" in created.stderr
+    listed = subprocess.run(
+        [str(EVENTLEDGER), "keys", "list"], env=env, cwd=tmp_path / "two", capture_output=True, text=True
+    )
+    assert "bot" in listed.stdout  # the key made in one directory is the one the other sees
 
 
 def test_console_script_init_db_and_seed(tmp_path):

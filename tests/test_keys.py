@@ -96,7 +96,8 @@ def test_list_shows_prefix_name_scope_created_and_revoked_but_never_a_secret(app
 
     result = runner.invoke(args=["keys", "list"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    assert result.stderr == f"Database: {app.config['DATABASE_URL']}\n"  # every keys command names its database
+    lines = result.stdout.splitlines()
     assert lines[0].split() == ["PREFIX", "NAME", "SCOPE", "CREATED", "REVOKED"]
     timestamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
     assert re.fullmatch(rf"{first_prefix}\s+newsroom bot\s+read-write\s+{timestamp}\s+{timestamp}", lines[1])
@@ -114,7 +115,7 @@ def test_revoke_stops_the_key_at_once(app, runner):
 
     result = runner.invoke(args=["keys", "revoke", prefix])
     assert result.exit_code == 0, result.output
-    assert result.output == f"Revoked API key {prefix} ('newsroom bot'): it no longer authenticates.\n"
+    assert result.stdout == f"Revoked API key {prefix} ('newsroom bot'): it no longer authenticates.\n"
     with pytest.raises(InvalidKey, match="revoked"):
         live_key(f"Bearer {key}")
     assert live_key(f"Bearer {other}").name == "editor"
