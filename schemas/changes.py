@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from api.catalog import RESOURCE_NAMES
 from api.tables import CHANGE_KINDS
-from schemas.query import MAX_LIMIT, QueryArgs, choices
+from schemas.query import MAX_LIMIT, QueryArgs, choices, page_size
 from schemas.records import StrictSchema, UtcDateTime
 from schemas.writes import FieldChangeSchema
 
@@ -30,21 +30,13 @@ class ChangesQueryArgs(QueryArgs):
             "is where to poll from)."
         },
     )
-    limit = fields.Integer(
-        load_default=FEED_DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": f"Most changes in a page, 1-{MAX_LIMIT}."},
-    )
+    limit = page_size(FEED_DEFAULT_LIMIT, f"Most changes in a page, 1-{MAX_LIMIT}.")
     resource = _filters()["resource"]
     kind = _filters()["kind"]
 
 
 class AtomQueryArgs(QueryArgs):
-    limit = fields.Integer(
-        load_default=ATOM_DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": f"How many of the latest changes the feed holds, 1-{MAX_LIMIT}."},
-    )
+    limit = page_size(ATOM_DEFAULT_LIMIT, f"How many of the latest changes the feed holds, 1-{MAX_LIMIT}.")
     resource = _filters()["resource"]
     kind = _filters()["kind"]
 

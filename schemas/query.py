@@ -84,6 +84,24 @@ def facets_param(names, note=""):
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
+# Said in a user's words: what form is expected, with an example (marshmallow's "Not a valid aware datetime."
+# names neither).
+TIMESTAMP_EXPECTED = (
+    "Expected a date and time with a time zone (RFC 3339), such as 2024-09-01T00:00:00Z or 2024-09-01T09:30:00+02:00."
+)
+
+
+def page_size(default, description):
+    """A `limit` query parameter: a whole number from 1 to MAX_LIMIT, its error saying so with an example."""
+    expected = f"Expected a whole number from 1 to {MAX_LIMIT}, such as {default}."
+    return fields.Integer(
+        load_default=default,
+        validate=validate.Range(1, MAX_LIMIT, error=expected),
+        error_messages={"invalid": expected},
+        metadata={"description": description},
+    )
+
+
 class QueryArgs(StrictSchema):
     """Base of every query schema: control characters (NUL above all) never reach the database."""
 
@@ -148,11 +166,7 @@ class ListQueryArgs(QueryArgs):
             "by double-click with its accents and quotation marks intact."
         },
     )
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": f"Page size, 1-{MAX_LIMIT}."},
-    )
+    limit = page_size(DEFAULT_LIMIT, f"Page size, 1-{MAX_LIMIT}.")
     cursor = fields.String(
         validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH),
         metadata={"description": "Opaque cursor from `meta.next_cursor` of the previous page."},
@@ -168,6 +182,7 @@ class ListQueryArgs(QueryArgs):
     )
     updated_since = fields.AwareDateTime(
         format="iso",
+        error_messages={"invalid": TIMESTAMP_EXPECTED, "invalid_awareness": TIMESTAMP_EXPECTED},
         metadata={"description": "Only records changed at or after this RFC 3339 timestamp (with offset or Z)."},
     )
 

@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate
 from api.catalog import RESOURCE_NAMES
 from api.changelog import targets
 from schemas.envelopes import ListLinksSchema
-from schemas.query import MAX_LIMIT, QueryArgs, choices, older_page_fields
+from schemas.query import MAX_LIMIT, QueryArgs, choices, older_page_fields, page_size
 from schemas.records import StrictSchema, UtcDateTime
 
 WEBHOOK_KINDS = ("create", "update", "delete")
@@ -177,11 +177,7 @@ class DeliveryListEnvelope(StrictSchema):
 
 DeliveryQueryArgs = QueryArgs.from_dict(
     {
-        "limit": fields.Integer(
-            load_default=50,
-            validate=validate.Range(1, MAX_LIMIT),
-            metadata={"description": f"Page size, 1-{MAX_LIMIT}."},
-        ),
+        "limit": page_size(50, f"Page size, 1-{MAX_LIMIT}."),
         **older_page_fields("deliveries"),
         "status": choices(DELIVERY_STATUSES, "Only deliveries in this state."),
     },

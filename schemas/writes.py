@@ -2,10 +2,10 @@
 
 import copy
 
-from marshmallow import fields, missing, validate
+from marshmallow import fields, missing
 
 from schemas.envelopes import ListLinksSchema
-from schemas.query import DEFAULT_LIMIT, MAX_LIMIT, older_page_fields
+from schemas.query import DEFAULT_LIMIT, MAX_LIMIT, older_page_fields, page_size
 from schemas.records import StrictSchema, UtcDateTime
 
 
@@ -39,11 +39,7 @@ class DeleteArgs(StrictSchema):
 
 HistoryArgs = StrictSchema.from_dict(
     {
-        "limit": fields.Integer(
-            load_default=DEFAULT_LIMIT,
-            validate=validate.Range(1, MAX_LIMIT),
-            metadata={"description": f"Changes per page, 1-{MAX_LIMIT}."},
-        ),
+        "limit": page_size(DEFAULT_LIMIT, f"Changes per page, 1-{MAX_LIMIT}."),
         **older_page_fields("changes"),
     },
     name="HistoryArgs",

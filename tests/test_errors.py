@@ -401,3 +401,21 @@ def test_blank_q_matches_everything(seeded, client, seed_fixtures):
         response = client.get(f"/api/v1/events?{query}")
         assert response.status_code == 200
         assert response.get_json()["meta"]["count"] == len(seed_fixtures["events"])
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter", "example"),
+    [
+        ("/api/v1/events?updated_since=2020-01-01", "updated_since", "2024-09-01T00:00:00Z"),
+        ("/api/v1/claims?updated_since=yesterday", "updated_since", "2024-09-01T00:00:00Z"),
+        ("/api/v1/events?limit=abc", "limit", "such as 50"),
+        ("/api/v1/events?limit=0", "limit", "from 1 to 200"),
+        ("/api/v1/changes?limit=1.5", "limit", "from 1 to 200"),
+    ],
+)
+def test_a_malformed_value_is_told_the_form_expected_with_an_example(client, url, parameter, example):
+    response = client.get(url)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    errors = {error["parameter"]: " ".join(error["messages"]) for error in response.get_json()["errors"]}
+    assert example in errors[parameter], errors
+    assert "Not a valid" not in errors[parameter]
