@@ -77,6 +77,19 @@ def list_envelope(record_schema, name):
     )
 
 
+def related_list_envelope(record_schema, link_fields, name):
+    """A related list (`/claims/{id}/sources`): each record carries `links`, the attributes of every link between
+    it and the record the list belongs to (an actor may hold two roles in one event)."""
+    link_schema = StrictSchema.from_dict(link_fields, name=f"{name}Link")
+    links = fields.List(
+        fields.Nested(link_schema),
+        required=True,
+        metadata={"description": "The relation's attributes: one entry per link, in curated order."},
+    )
+    item = type(f"{name}ItemSchema", (type(record_schema),), {"links": links})
+    return list_envelope(item, name)
+
+
 EventListSchema = list_envelope(EventSchema, "EventList")
 ActorListSchema = list_envelope(ActorSchema, "ActorList")
 ClaimListSchema = list_envelope(ClaimSchema, "ClaimList")

@@ -146,8 +146,12 @@ def test_related_list_envelopes(client, revision, seed_fixtures):
         assert body["meta"]["count"] == len(expected)
         assert {record["id"] for record in body["data"]} == expected
         assert len(body["data"]) == len(expected)  # each related record once, however many links
+        # A relation with attributes (a role, a stance, an excerpt) gives each record its `links` to the parent.
+        with_links = relation != "events" or resource != "claims"
+        with_links = with_links and not (resource == "events" and relation == "claims")
         for record in body["data"]:
-            assert set(record) == LIST_FIELDS[relation]
+            assert set(record) == LIST_FIELDS[relation] | ({"links"} if with_links else set())
+            assert not with_links or record["links"]
 
     check_each(sorted(related), check)
     # Every relation of the dataset is used somewhere.

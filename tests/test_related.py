@@ -4,6 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from api.catalog import SPECS
+
 API = "/api/v1"
 
 # (resource, relation) -> (target resource, the target's filter that names the parent)
@@ -109,6 +111,17 @@ def test_every_related_list_of_the_shipped_data_is_exactly_the_related_records(
         found = [record["id"] for record in body["data"]]
         assert len(found) == len(set(found)), (parent, found)
         assert set(found) == wanted, (parent, relation)
+        # Each record carries its links' attributes, as the parent's detail shows them, one per link.
+        declared = SPECS[resource].relations[relation]
+        names = (*declared.attributes, *(("target",) if declared.computed else ()))
+        detail_links = client.get(f"{API}/{resource}/{parent}").get_json()["data"][relation]
+        for record in body["data"]:
+            links = record.pop("links", None)
+            if names:
+                expected_links = [{n: link[n] for n in names} for link in detail_links if link["id"] == record["id"]]
+                assert links == expected_links and links, (parent, record["id"])
+            else:
+                assert links is None, (parent, record["id"])
         # the same records, in the same order and shape, as the target's list filtered by the parent
         filtered = list_body(client, f"{API}/{target}?{parameter}={parent}")
         assert body["data"] == filtered["data"], (parent, relation)
@@ -220,7 +233,8 @@ def test_every_related_route_lists_exactly_the_related_records(linked):
             if sorted(found) != sorted(wanted):
                 mismatches.append(f"{resource}/{parent}/{relation}: expected {sorted(wanted)}, got {found}")
             filtered = list_body(linked, f"{API}/{target}?{parameter}={parent}")
-            if body["data"] != filtered["data"]:
+            records = [{key: value for key, value in record.items() if key != "links"} for record in body["data"]]
+            if records != filtered["data"]:
                 mismatches.append(f"{resource}/{parent}/{relation} differs from {target}?{parameter}={parent}")
     assert not mismatches, "\n".join(mismatches)
 
@@ -301,7 +315,8 @@ def test_related_lists_accept_the_target_filters_search_and_sort(linked):
 
 def test_related_lists_accept_fields_and_include(linked):
     data = list_body(linked, f"{API}/actors/a-w/events?fields=title&include=claims")["data"]
-    assert [set(record) for record in data] == [{"id", "title", "claims"}] * 2
+    # `links` belongs to the list, not to the record: `fields` chooses among the record's own.
+    assert [set(record) for record in data] == [{"id", "title", "claims", "links"}] * 2
     assert [record["id"] for record in data] == ["e-1", "e-4"]
     assert sorted(claim["id"] for claim in data[1]["claims"]) == ["c-3"]
     assert data[1]["claims"][0]["status"] == "alleged"

@@ -99,6 +99,25 @@ class Relation:
         rows = select_by_shape(("links", self.join_model, self.local_key.name, len(local_ids)), build, local_ids)
         return [self.present(row) for row in rows] if self.present else rows
 
+    def links_between(self, local_id, remote_ids):
+        """The links of one record to some of its related records (a page of a related list), in curated order:
+        one query, bounded by the page."""
+        remote_ids = padded_ids(remote_ids)
+        if not remote_ids or not self.attributes:
+            return []
+
+        def build():
+            columns = [self.remote_key.alias("id")]
+            columns += [getattr(self.join_model, name) for name in (*self.attributes, *self.computed)]
+            query = self.join_model.select(*columns).where(
+                (self.local_key == local_id) & self.remote_key.in_(remote_ids)
+            )
+            return query.order_by(self.join_model.position, self.join_model.id)
+
+        shape = ("links between", self.join_model, self.local_key.name, len(remote_ids))
+        rows = select_by_shape(shape, build, [local_id, *remote_ids])
+        return [self.present(row) for row in rows] if self.present else rows
+
     def matching(self, remote_ids=None, attribute=None, attribute_values=None):
         """Subquery of local ids related to any of `remote_ids` (optionally with an attribute in values)."""
         query = self.join_model.select(self.local_key)

@@ -20,7 +20,7 @@ from api.reading import provenance
 from api.reading.exports import Export, check_csv_only, export_content, export_file_name, negotiated_format
 from api.reading.facets import list_facets
 from api.reading.queries import Listing, RelatedScope
-from api.reading.render import select_fields, with_stored_json
+from api.reading.render import select_fields, with_links, with_stored_json
 from api.reading.search import add_matches
 from api.tables import dataset_revision, dataset_version
 from api.web import (
@@ -63,6 +63,7 @@ from api.web import (
     url_with,
 )
 from api.writing import editing
+from schemas.envelopes import related_list_envelope
 from schemas.fields import is_slug
 from schemas.writes import DeleteArgs, HistoryArgs, HistorySchema
 
@@ -219,7 +220,7 @@ def resource_blueprint(spec, specs):
 
 def _related_route(blueprint, spec, relation, specs, headers):
     target = specs[relation.target]
-    target_args, target_list_schema = target.list_args, target.list_schema
+    target_args = target.list_args
 
     # The same join table seen from the listed records' side, when they declare it.
     own_side = next(
@@ -238,7 +239,7 @@ def _related_route(blueprint, spec, relation, specs, headers):
             scope = target.model.id.in_(
                 relation.join_model.select(relation.remote_key).where(relation.local_key == record_id)
             )
-        return list_response(target, args, scope, parent=(spec, record_id))
+        return list_response(target, args, scope, parent=(spec, record_id), relation=relation)
 
     get.__doc__ = (
         f"List the {relation.target} of one {spec.singular}\n\nAccepts every parameter of the {relation.target} list."
@@ -246,10 +247,20 @@ def _related_route(blueprint, spec, relation, specs, headers):
     get = document_errors(blueprint, 400, 404)(get)
     operation_id = operation_ids(spec)[relation.name]
     get = blueprint.doc(operationId=operation_id, responses={200: {"content": export_content(target)}})(get)
-    get = blueprint.response(200, target_list_schema, headers=headers)(get)
+    get = blueprint.response(200, _related_list_schema(spec, relation, target), headers=headers)(get)
     get = blueprint.arguments(target_args(), location="query")(get)
     view = type(f"{spec.singular.title()}{relation.name.title()}", (MethodView,), {"get": get})
     blueprint.route(f"/<string:record_id>/{relation.name}")(view)
+
+
+def _related_list_schema(spec, relation, target):
+    """The list's schema: the listed records', each with `links` when the relation has attributes."""
+    if not relation.attributes:
+        return target.list_schema
+    link_schema = spec.schema.fields[relation.name].inner.schema
+    link_fields = {name: field for name, field in link_schema.fields.items() if name not in target.schema.fields}
+    name = f"{spec.singular.title()}{relation.name.title()}List"
+    return related_list_envelope(target.schema, link_fields, name)
 
 
 def _article(noun):
@@ -356,19 +367,19 @@ def _negotiated_export(spec, args):
     return g.negotiated_export
 
 
-def _negotiated_variant(spec, args, scope=None, parent=None):
+def _negotiated_variant(spec, args, scope=None, parent=None, relation=None):
     """The representation an `Accept` header chose (it names the ETag's variant); a bad `format` is a 400."""
     export = _negotiated_export(spec, args)
     check_csv_only(args, export)
     return export.name if export and not args.get("format") else ""
 
 
-def _parent_exists(spec, args, scope=None, parent=None):
+def _parent_exists(spec, args, scope=None, parent=None, relation=None):
     if parent:
         ensure_exists(*parent)
 
 
-def _is_page(spec, args, scope=None, parent=None):
+def _is_page(spec, args, scope=None, parent=None, relation=None):
     return _negotiated_export(spec, args) is None
 
 
@@ -378,8 +389,9 @@ def _vary_on_accept(response):
 
 
 @conditional_get(cache=_is_page, exists=_parent_exists, variant=_negotiated_variant, finish=_vary_on_accept)
-def list_response(spec, args, scope=None, parent=None):
-    """A page of `spec` records, or the whole list exported; `parent` (spec, id) scopes a related list."""
+def list_response(spec, args, scope=None, parent=None, relation=None):
+    """A page of `spec` records, or the whole list exported; `parent` (spec, id) scopes a related list, whose
+    records each carry the attributes of their links (`relation`, seen from the parent)."""
     if parent:
         ensure_exists(*parent)
     export = _negotiated_export(spec, args)
@@ -389,6 +401,7 @@ def list_response(spec, args, scope=None, parent=None):
     listing = Listing(spec, args, cursors(), scope)
     page = listing.page(args["limit"], count_matches)
     encoded = renderer().encoded(spec, page.rows)
+    related_links = _page_links(relation, parent, page.rows)
     meta = {
         "count": page.count,
         "limit": args["limit"],
@@ -406,10 +419,26 @@ def list_response(spec, args, scope=None, parent=None):
             records = [select_fields(record, set(args["fields"]) | set(args.get("include", []))) for record in records]
         if args.get("q"):
             add_matches(listing.search, records)
+        if related_links is not None:
+            for record in records:
+                record["links"] = related_links.get(record["id"], [])
         data = records
     else:
+        if related_links is not None:
+            pairs = zip(encoded, page.rows, strict=True)
+            encoded = [with_links(record, related_links.get(row["id"], [])) for record, row in pairs]
         data = b"[" + b",".join(encoded) + b"]"
     return envelope_response(data, meta, links, headers={**paged_headers(etag, links["next"]), "Vary": "Accept"})
+
+
+def _page_links(relation, parent, rows):
+    """{record id: its links to the parent record}, for a related list whose relation has attributes."""
+    if relation is None or not relation.attributes:
+        return None
+    grouped = {}
+    for link in relation.links_between(parent[1], [row["id"] for row in rows]):
+        grouped.setdefault(link.pop("id"), []).append(link)
+    return grouped
 
 
 def export_response(spec, args, export, revision, etag, scope):
