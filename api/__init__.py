@@ -3,6 +3,7 @@
 import http
 
 from flask import Flask
+from flask_compress import Compress
 from flask_cors import CORS
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -81,6 +82,8 @@ def create_app(config=None):
     if config:
         app.config.update(config)
     app.json.sort_keys = False
+    # First, so that its after-request step runs last: the security headers hash a page before it is compressed.
+    Compress(app)
 
     db.init_app(app)
     CORS(

@@ -14,6 +14,26 @@ def default_database_url():
 
 
 class Config:
+    # Compression (flask-compress) when the client's Accept-Encoding asks for it: every text the API serves.
+    # A streamed export is compressed as it streams, with zstd, br or deflate (gzip cannot be flushed by parts).
+    COMPRESS_MIMETYPES = [
+        "application/json",
+        "application/problem+json",
+        "application/ld+json",
+        "application/geo+json",
+        "application/x-ndjson",
+        "application/atom+xml",
+        "application/yaml",
+        "text/csv",
+        "text/plain",
+        "text/html",
+        "text/css",
+        "application/javascript",
+    ]
+    COMPRESS_ALGORITHM = ["br", "zstd", "gzip", "deflate"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "zstd", "deflate"]
+    # The API answers conditional requests itself, before any work (api/web.py `conditional_get`).
+    COMPRESS_EVALUATE_CONDITIONAL_REQUEST = False
     DATABASE_URL = os.environ.get("DATABASE_URL") or default_database_url()
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = int(os.environ.get("PORT", "8000"))

@@ -11,6 +11,8 @@ from playhouse.db_url import parse
 from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPostgresqlExtDatabase
 
+from api.config import default_database_url
+
 database = DatabaseProxy()
 
 SQLITE_PRAGMAS = (
@@ -47,8 +49,9 @@ def open_database(url):
     params = parse(url)
     if scheme == "sqlite":
         path = params.pop("database")
-        if path != ":memory:" and not path.startswith("file:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)  # the default lives in a directory of its own
+        if url == default_database_url():
+            # The default lives in a directory of its own, made on first use; a path given is taken as given.
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Threaded workers hand pooled connections from one thread to the next, one thread at a time.
         db = PooledSqliteDatabase(
             path,

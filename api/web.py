@@ -138,7 +138,9 @@ def path_etag(revision, full_path, variant=""):
     return f'"r{revision}-{digest}"'
 
 
-ETAG_REVISION = re.compile(r"^r(\d{1,18})-[0-9a-f]{16}$")
+# A compressed answer's ETag carries the encoding (`"r12-…:gzip"`, flask-compress): it names the same data.
+ETAG_REVISION = re.compile(r"^r(\d{1,18})-[0-9a-f]{16}(?::(?:gzip|br|zstd|deflate))?$")
+ENCODING_SUFFIX = re.compile(r":(?:gzip|br|zstd|deflate)$")
 
 
 def if_match_revision():
@@ -161,7 +163,7 @@ def if_match_revision():
             continue
         revision = int(match.group(1))
         current = current_revision() if current is None else current
-        if revision <= current and path_etag(revision, request.path + "?") == f'"{tag}"':
+        if revision <= current and path_etag(revision, request.path + "?") == f'"{ENCODING_SUFFIX.sub("", tag)}"':
             newest = max(newest, revision)
     return newest
 
@@ -175,7 +177,8 @@ def not_modified(etag, ensure_exists=None):
         if ensure_exists:
             ensure_exists()
         return Response(status=304, headers=caching_headers(etag))
-    if request.if_none_match.contains_weak(etag.strip('"')):
+    tags = {ENCODING_SUFFIX.sub("", tag) for tag in request.if_none_match.as_set(include_weak=True)}
+    if etag.strip('"') in tags:
         return Response(status=304, headers=caching_headers(etag))
     return None
 

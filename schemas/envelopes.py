@@ -83,8 +83,10 @@ def related_list_envelope(record_schema, link_fields, name):
     link_schema = StrictSchema.from_dict(link_fields, name=f"{name}Link")
     links = fields.List(
         fields.Nested(link_schema),
-        required=True,
-        metadata={"description": "The relation's attributes: one entry per link, in curated order."},
+        metadata={
+            "description": "The relation's attributes: one entry per link, in curated order. On every record of a "
+            "page; an export (`format`) gives the records alone."
+        },
     )
     item = type(f"{name}ItemSchema", (type(record_schema),), {"links": links})
     return list_envelope(item, name)

@@ -76,7 +76,8 @@ def resource_of(url):
 
 def test_each_format_returns_exactly_the_rows_the_list_walks(client, seeded):
     def check(url):
-        expected = walk_pages(client, url)
+        # A related list's page gives each record its `links` to the parent; an export gives the records alone.
+        expected = [{k: v for k, v in record.items() if k != "links"} for record in walk_pages(client, url)]
         assert expected, f"{url} matches nothing: a useless case"
         ids = [record["id"] for record in expected]
 
