@@ -10,7 +10,7 @@ from flask_smorest.utils import prepare_response
 from marshmallow import fields
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import commands, db, errors, ratelimit, security
+from api import commands, db, errors, observability, ratelimit, security
 from api.catalog import SPECS
 from api.config import LICENSE, Config
 from api.errors import PROBLEM_MEDIA_TYPE
@@ -102,6 +102,7 @@ def create_app(config=None):
             "RateLimit",
             "RateLimit-Policy",
             "Retry-After",
+            "X-Request-Id",
         ],
         max_age=86400,
     )
@@ -126,6 +127,7 @@ def create_app(config=None):
     api.register_blueprint(documents.blueprint())
     webhook_routes.register(api)
     app.register_blueprint(meta.docs_assets)
+    observability.init_app(app)
     errors.init_app(app)
     ratelimit.init_app(app)
     app.after_request(add_dataset_version)

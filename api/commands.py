@@ -84,6 +84,8 @@ def serve_command(host, port, workers, threads):
         # An access-log line per request costs the throughput of a cheap request a tenth, and more at p99:
         # off unless asked (`ACCESS_LOG=-` for stdout, or a file).
         "accesslog": os.environ.get("ACCESS_LOG") or None,
+        # Each access line ends with the request's id (api/observability.py) and its duration.
+        "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(a)s" %({x-request-id}o)s %(M)sms',
         "limit_request_line": 0,  # api.errors enforces the URL limit with a problem+json 414
         # ... and the header limits with a problem+json 431: gunicorn reads fields up to this size (its
         # default, 8,190 bytes, would answer larger ones itself in plain text), at most 100 of them.

@@ -36,6 +36,11 @@ class Config:
     COMPRESS_EVALUATE_CONDITIONAL_REQUEST = False
     DATABASE_URL = os.environ.get("DATABASE_URL") or default_database_url()
     HOST = os.environ.get("HOST", "127.0.0.1")
+    # Logs on stderr, each line with its request id: `text` or `json` (one object per line); off in tests,
+    # where pytest collects the records itself.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+    LOG_CONFIGURE = os.environ.get("LOG_CONFIGURE", "1") != "0"
     PORT = int(os.environ.get("PORT", "8000"))
     # Comma-separated origins allowed by CORS; "*" (the default) suits a public read API.
     CORS_ORIGINS = [o.strip() for o in os.environ.get("CORS_ORIGINS", "*").split(",") if o.strip()]

@@ -33,7 +33,12 @@ from seed.loader import FILES, read_fixtures, write_fixtures
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The settings of every test app: rate limits stay off (as under TESTING by default);
 # tests/test_rate_limits.py turns them on to test them.
-TEST_SETTINGS = {"TESTING": True, "RATE_LIMIT_ENABLED": False, "CURSOR_SECRET": "test-cursor-secret"}
+TEST_SETTINGS = {
+    "TESTING": True,
+    "RATE_LIMIT_ENABLED": False,
+    "CURSOR_SECRET": "test-cursor-secret",
+    "LOG_CONFIGURE": False,  # pytest collects log records itself
+}
 # Webhook receivers in the tests listen on 127.0.0.1 (tests/test_webhooks.py refuses it with this unset).
 os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "1"
 # The revision of each template: the empty one has had no change, the seeded one its one load.

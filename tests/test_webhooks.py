@@ -443,7 +443,8 @@ def test_a_worker_that_was_down_catches_up_in_order(client, keys, receiver):
     assert [body["id"] for body in receiver.bodies()] == made
 
 
-def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_shown(client, keys, receiver):
+def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_shown(client, keys, receiver, caplog):
+    caplog.set_level("INFO", logger="api.changelog.webhooks")
     subscription = subscribe(client, keys["alice"], receiver.url)
     change("sources", "s-1")
     receiver.fail(2)
@@ -469,6 +470,11 @@ def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_shown(clie
     log = [(a["number"], a["status_code"], a["error"], a["succeeded"]) for a in delivery["attempt_log"]]
     assert log == [(1, 500, None, False), (2, 500, None, False), (3, 204, None, True)]
     assert all(a["duration_ms"] >= 0 for a in delivery["attempt_log"])
+    # The worker says each attempt in a line of its own.
+    lines = [record.getMessage() for record in caplog.records if record.name == "api.changelog.webhooks"]
+    assert [line.rsplit(", ", 1)[1] for line in lines] == ["will retry", "will retry", "delivered"]
+    assert all(f"webhook delivery {delivery['id']} " in line and receiver.url in line for line in lines)
+    assert [" 500 in " in line for line in lines] == [True, True, False] and " 204 in " in lines[2]
     # Each attempt is the same delivery, signed afresh.
     assert len({request["headers"]["Eventledger-Delivery"] for request in receiver.received}) == 1
     assert all(

@@ -425,4 +425,17 @@ class Worker:
                     error=result.error,
                     succeeded=result.ok,
                 ).execute()
+        outcome = "delivered" if result.ok else ("failed, giving up" if number >= MAX_ATTEMPTS else "will retry")
+        log.info(
+            "webhook delivery %s (change %s, %s.%s) attempt %s to %s: %s in %s ms, %s",
+            delivery.id,
+            change.id,
+            change.resource,
+            change.kind,
+            number,
+            subscription.url,
+            result.status_code if result.status_code is not None else result.error,
+            duration_ms,
+            outcome,
+        )
         return result
