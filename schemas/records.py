@@ -68,16 +68,17 @@ class BookkeepingSchema(StrictSchema):
 
 
 def output_schema(schema_class):
-    """Mark an output schema's fields optional: `fields` may leave any of them out of a response.
+    """Mark an output schema's fields optional but `id`: `fields` may leave any other out of a response, and
+    keeps `id` always, so a generated client can rely on it.
 
     The fields are shared with the input schemas, where `required` matters, so each
-    is replaced by an optional copy rather than changed in place.
+    is replaced by a copy rather than changed in place.
     """
     for name, field in list(schema_class._declared_fields.items()):
-        if field.required:
-            optional = copy.copy(field)
-            optional.required = False
-            schema_class._declared_fields[name] = optional
+        if field.required != (name == "id"):
+            changed = copy.copy(field)
+            changed.required = name == "id"
+            schema_class._declared_fields[name] = changed
     return schema_class
 
 
@@ -474,17 +475,21 @@ class ClaimInput(ClaimFields):
 # --- Links: a related record plus the attributes of the relation ---------------
 
 
+# A link's attributes are always in it, whatever `fields` and `include` choose: required in the spec.
 def _role():
-    return Choice(vocab.EVENT_ROLES, metadata={"description": "The actor's role in the event."})
+    return Choice(vocab.EVENT_ROLES, required=True, metadata={"description": "The actor's role in the event."})
 
 
 def _actor_stance():
-    return Choice(vocab.CLAIM_ACTOR_STANCES, metadata={"description": "The actor's stance on the claim."})
+    return Choice(
+        vocab.CLAIM_ACTOR_STANCES, required=True, metadata={"description": "The actor's stance on the claim."}
+    )
 
 
 def _source_stance():
     return Choice(
         vocab.EVIDENCE_STANCES,
+        required=True,
         allow_none=True,
         metadata={
             "description": "What the excerpt does for the record (null only on an event's link stored by 1.0, "
@@ -494,11 +499,12 @@ def _source_stance():
 
 
 def _excerpt():
-    return text("Verbatim excerpt of the source that bears on the record.")
+    return text("Verbatim excerpt of the source that bears on the record.", required=True)
 
 
 def _occurrence():
     return fields.Integer(
+        required=True,
         allow_none=True,
         metadata={
             "description": "Which occurrence of the excerpt in the document is meant (null, as `target`, for a link "
@@ -512,6 +518,7 @@ class TextSelectorSchema(StrictSchema):
 
     type = Choice(
         {"TextQuoteSelector": "exact, prefix, suffix", "TextPositionSelector": "start, end"},
+        required=True,
         metadata={"description": "`TextQuoteSelector` (exact, prefix, suffix) or `TextPositionSelector` (start, end)."},
     )
     exact = fields.String(metadata={"description": "TextQuoteSelector: the excerpt."})
@@ -529,6 +536,7 @@ class TextSelectorSchema(StrictSchema):
 
 class AnnotationTargetSchema(StrictSchema):
     source = Slug(
+        required=True,
         metadata={
             "description": "The source whose document holds the excerpt: the linked source, or for a source known "
             "second-hand the source it is reported in (`/api/v1/sources/{source}/document`)."
@@ -536,6 +544,7 @@ class AnnotationTargetSchema(StrictSchema):
     )
     selector = fields.List(
         fields.Nested(TextSelectorSchema),
+        required=True,
         metadata={"description": "A TextQuoteSelector and a TextPositionSelector, checked when the link was written."},
     )
 
@@ -555,6 +564,7 @@ ANCHOR_FIELDS = {
 def _target():
     return fields.Nested(
         AnnotationTargetSchema,
+        required=True,
         allow_none=True,
         metadata={"description": "Where the excerpt stands: a W3C Web Annotation target (document and selectors)."},
     )
