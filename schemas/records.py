@@ -12,7 +12,7 @@ import copy
 import hashlib
 
 import orjson
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, pre_load, validate, validates_schema
 
 from schemas import vocabulary as vocab
 from schemas.fields import (
@@ -65,6 +65,51 @@ class BookkeepingSchema(StrictSchema):
             'or later (`"r<revision>-..."`) may change or delete it.'
         },
     )
+
+
+class AcceptsReadShape:
+    """An input schema that also takes a record as the API returns it, so a record read can be edited and
+    written back as is: the output's read-only members (bookkeeping, derived dates, related lists the record
+    does not own, a search `match`) are left out, and each owned link may come in its read shape (`{"id",
+    ...the related record's fields, ...the link's attributes}`), its `id` standing for the link's reference.
+    A member neither schema knows is still refused."""
+
+    read_schema = None  # the output schema whose shape is accepted
+
+    @pre_load
+    def from_read_shape(self, data, **_kwargs):
+        if not isinstance(data, dict):
+            return data
+        read_fields = self.read_schema._declared_fields
+        data = {
+            name: value
+            for name, value in data.items()
+            if name in self.fields or not (name in read_fields and read_fields[name].dump_only)
+        }
+        if "id" not in self.fields:  # a PATCH: the route has checked that an `id` sent is the record's own
+            data.pop("id", None)
+        for name, field in self.fields.items():
+            read_field = read_fields.get(name)
+            is_link_list = isinstance(read_field, fields.List) and isinstance(read_field.inner, fields.Nested)
+            if is_link_list and isinstance(field, fields.List) and isinstance(data.get(name), list):
+                read_link = read_field.inner.schema
+                data[name] = [_link_from_read_shape(item, field.inner, read_link) for item in data[name]]
+        return data
+
+
+def _link_from_read_shape(item, input_field, read_link):
+    """One link as its input takes it: a bare link is the related id; another has its reference for `id`,
+    and loses the related record's fields, which only a read shows."""
+    if not isinstance(item, dict) or "id" not in item:
+        return item
+    if not isinstance(input_field, fields.Nested):
+        return item["id"] if set(item) <= set(read_link.fields) else item
+    link_input = input_field.schema
+    reference = link_input.reference
+    shown = set(read_link.fields) - set(link_input.fields)
+    link = {reference: item["id"]} if reference not in item else {}
+    link.update({key: value for key, value in item.items() if key not in shown})
+    return link
 
 
 def output_schema(schema_class):
@@ -292,7 +337,8 @@ def document_of_row(row):
     return {key: row[column] for key, column in DOCUMENT_COLUMNS.items()}
 
 
-class SourceInput(SourceFields):
+class SourceInput(AcceptsReadShape, SourceFields):
+    read_schema = SourceSchema
     id = Slug(required=True)
 
 
@@ -331,7 +377,8 @@ class ActorSchema(BookkeepingSchema, ActorFields, IdentifiedSchema):
         return row
 
 
-class ActorInput(ActorFields):
+class ActorInput(AcceptsReadShape, ActorFields):
+    read_schema = ActorSchema
     id = Slug(required=True)
 
 
@@ -398,6 +445,7 @@ class EventSchema(BookkeepingSchema, EventFields, IdentifiedSchema):
 
 
 class EventActorInput(StrictSchema):
+    reference = "actor"
     actor = Slug(required=True)
     role = Choice(vocab.EVENT_ROLES, required=True, metadata={"description": vocab.describe(vocab.EVENT_ROLES)})
 
@@ -405,6 +453,7 @@ class EventActorInput(StrictSchema):
 class SourceLinkInput(StrictSchema):
     """A source's excerpt as evidence for a record, and what it does for it."""
 
+    reference = "source"
     source = Slug(required=True)
     stance = Choice(
         vocab.EVIDENCE_STANCES, required=True, metadata={"description": vocab.describe(vocab.EVIDENCE_STANCES)}
@@ -425,7 +474,8 @@ class EventSourceInput(SourceLinkInput):
     pass
 
 
-class EventInput(EventFields):
+class EventInput(AcceptsReadShape, EventFields):
+    read_schema = EventSchema
     id = Slug(required=True)
     actors = fields.List(fields.Nested(EventActorInput), required=True, validate=validate.Length(min=1))
     sources = fields.List(fields.Nested(EventSourceInput), required=True, validate=validate.Length(min=1))
@@ -455,6 +505,7 @@ class ClaimSchema(BookkeepingSchema, ClaimFields, IdentifiedSchema):
 
 
 class ClaimActorInput(StrictSchema):
+    reference = "actor"
     actor = Slug(required=True)
     stance = Choice(
         vocab.CLAIM_ACTOR_STANCES, required=True, metadata={"description": vocab.describe(vocab.CLAIM_ACTOR_STANCES)}
@@ -465,7 +516,8 @@ class ClaimSourceInput(SourceLinkInput):
     pass
 
 
-class ClaimInput(ClaimFields):
+class ClaimInput(AcceptsReadShape, ClaimFields):
+    read_schema = ClaimSchema
     id = Slug(required=True)
     events = fields.List(Slug(), required=True, validate=validate.Length(min=1))
     actors = fields.List(fields.Nested(ClaimActorInput), required=True, validate=validate.Length(min=1))
@@ -540,7 +592,7 @@ class AnnotationTargetSchema(StrictSchema):
         metadata={
             "description": "The source whose document holds the excerpt: the linked source, or for a source known "
             "second-hand the source it is reported in (`/api/v1/sources/{source}/document`)."
-        }
+        },
     )
     selector = fields.List(
         fields.Nested(TextSelectorSchema),

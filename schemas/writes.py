@@ -6,7 +6,7 @@ from marshmallow import fields, missing
 
 from schemas.envelopes import ListLinksSchema
 from schemas.query import DEFAULT_LIMIT, MAX_LIMIT, older_page_fields, page_size
-from schemas.records import StrictSchema, UtcDateTime
+from schemas.records import AcceptsReadShape, StrictSchema, UtcDateTime
 
 
 def patch_schema(input_class):
@@ -23,7 +23,11 @@ def patch_schema(input_class):
         field.required = False
         field.load_default = missing
         declared[name] = field
-    return type(input_class.__name__.replace("Input", "Patch"), (StrictSchema,), declared)
+    bases = (StrictSchema,)
+    if issubclass(input_class, AcceptsReadShape):  # a PATCH takes a record read as it is, too
+        bases = (AcceptsReadShape, StrictSchema)
+        declared["read_schema"] = input_class.read_schema
+    return type(input_class.__name__.replace("Input", "Patch"), bases, declared)
 
 
 class DeleteArgs(StrictSchema):

@@ -557,9 +557,12 @@ def editable(spec):
         @wraps(view)
         def checked(*args, record_id):
             _ensure_slug(spec, record_id)
-            request_body()
+            _, body = request_body()
             edit_note()  # a malformed header is a 400 before any precondition
             editing.check_editable(spec.name, record_id, if_match_revision())
+            if "id" in body and body["id"] != record_id:  # a record read and written back carries its own id
+                error = {"parameter": "id", "location": "body", "messages": ["An id cannot change."]}
+                raise editing.InvalidRecord([error])
             return view(*args, record_id=record_id)
 
         return checked
