@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup
 
 from api import create_app
 from api.db import MissingDriver
+from api.migrations import SchemaOutdated, SchemaTooNew
 
 # Flask's own options (which app to load, a .env file, debug mode) do not apply: the app is this one, and
 # it is configured from the environment (README, "Running it").
@@ -32,7 +33,7 @@ class EventledgerGroup(FlaskGroup):
         kwargs.pop("standalone_mode", None)  # errors are shown here, each as one line
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
-        except MissingDriver as error:
+        except (MissingDriver, SchemaOutdated, SchemaTooNew) as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(2)
         except click.exceptions.Exit as done:

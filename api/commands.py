@@ -14,10 +14,10 @@ from api.auth import SCOPES, create_key, revoke_key
 from api.changelog.webhooks import Worker
 from api.db import database
 from api.errors import MAX_HEADER_FIELD_READ
-from api.migrations import create_tables
+from api.migrations import create_tables, migrate_database
 from api.package import datapackage
 from api.tables import ApiKey, dataset_revision
-from seed.loader import DATA_DIR, SeedError, load
+from seed.loader import DATA_DIR, DOCUMENTS_DIR, SeedError, load
 
 
 @click.command("init-db")
@@ -56,6 +56,17 @@ THREAD_SWITCH_INTERVAL = 0.001
 
 def _shorter_thread_turns(_worker):
     sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command():
+    """Bring the database's schema up to date: each migration once, in order (back the database up first)."""
+    url = current_app.config["DATABASE_URL"]
+    with database.connection_context():
+        before, after = migrate_database(DOCUMENTS_DIR, report=click.echo)
+    state = "already up to date" if before == after else f"migrated from version {before}"
+    click.echo(f"Schema version {after} in {url} ({state}).")
 
 
 @click.command("serve")
@@ -259,5 +270,6 @@ def worker_command(once, interval):
 
 
 def init_app(app):
-    for command in (init_db_command, seed_command, serve_command, export_command, keys_group, worker_command):
+    commands = (init_db_command, seed_command, migrate_command, serve_command, export_command, keys_group)
+    for command in (*commands, worker_command):
         app.cli.add_command(command)

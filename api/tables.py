@@ -275,6 +275,8 @@ class DatasetState(BaseModel):
     resource_revisions = TextField(default="{}")
     # Signs cursors when CURSOR_SECRET is not set: made at random once, found by every server of the database.
     cursor_secret = TextField(null=True)
+    # The version of the schema (api/migrations.py SCHEMA_VERSION) the database was made or last migrated to.
+    schema_version = IntegerField(null=True)
 
 
 class Change(BaseModel):
