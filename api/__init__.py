@@ -133,7 +133,8 @@ def create_app(config=None):
     app.after_request(add_dataset_version)
     security.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     app.extensions.update(new_caches(app.config))
     # Without CURSOR_SECRET, the codec is made on first use from the database's own secret (api/web.py cursors).

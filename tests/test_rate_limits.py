@@ -549,3 +549,11 @@ def test_in_memory_counters_expire_and_are_dropped(monkeypatch):
     clock[0] += 200  # past the prune time, both expired: the next charge drops them
     assert counters.incr("c", 10) == 1
     assert len(counters) == 1
+
+
+def test_behind_a_trusted_tls_proxy_the_urls_the_api_writes_are_https(make_app):
+    direct = make_app().test_client()
+    proxied = make_app(TRUSTED_PROXIES=1).test_client()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    assert direct.get(f"{EVENTS}?limit=1", headers=headers).get_json()["links"]["self"].startswith("http://")
+    assert proxied.get(f"{EVENTS}?limit=1", headers=headers).get_json()["links"]["self"].startswith("https://")
