@@ -17,7 +17,7 @@ from api.errors import PROBLEM_MEDIA_TYPE
 from api.reading.counts import CountCache
 from api.reading.pagination import CursorCodec
 from api.reading.render import RecordRenderer
-from api.routes import documents, meta, package, timeline
+from api.routes import documents, meta, package, reconcile, timeline
 from api.routes import webhooks as webhook_routes
 from api.routes.changes import blueprint as changes_blueprint
 from api.routes.records import resource_blueprint
@@ -125,6 +125,7 @@ def create_app(config=None):
     api.register_blueprint(meta.meta_blueprint(SPECS))
     api.register_blueprint(package.package_blueprint())
     api.register_blueprint(documents.blueprint())
+    api.register_blueprint(reconcile.blueprint)
     webhook_routes.register(api)
     app.register_blueprint(meta.docs_assets)
     observability.init_app(app)

@@ -9,7 +9,7 @@ import pytest
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README, re.S)
-URL = re.compile(r"(?:https?://)?(?:localhost|127\.0\.0\.1):8000(/[^\s'\"]*)")
+URL = re.compile(r"(?:https?://)?(?:localhost|127\.0\.0\.1):8000(/\S*)")
 
 
 def get_examples():
