@@ -17,6 +17,14 @@ class ReconcileArgs(QueryArgs):
     )
 
 
+class ReconcileBatchArgs(QueryArgs):
+    queries = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=MAX_QUERIES_TEXT),
+        metadata={"description": ReconcileArgs._declared_fields["queries"].metadata["description"].split(";")[0]},
+    )
+
+
 class SuggestArgs(QueryArgs):
     prefix = fields.String(
         required=True, validate=validate.Length(min=1, max=200), metadata={"description": "What was typed so far."}

@@ -104,3 +104,9 @@ def test_suggest_and_preview(client, seeded):
 def test_a_malformed_batch_is_a_400_problem(client, seeded, queries):
     response = client.post(SERVICE, data={"queries": queries})
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+def test_a_post_without_queries_is_a_400_naming_them(client, seeded):
+    response = client.post(SERVICE, data={})
+    assert response.status_code in (400, 422) and response.mimetype == "application/problem+json"
+    assert "queries" in response.get_data(as_text=True)

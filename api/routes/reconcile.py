@@ -12,7 +12,14 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from api.reading import reconcile
 from api.web import API_PREFIX, ApiBlueprint, conditional_get, document_errors, json_response
-from schemas.reconcile import RECONCILE_RESPONSE, SUGGEST_RESPONSE, PreviewArgs, ReconcileArgs, SuggestArgs
+from schemas.reconcile import (
+    RECONCILE_RESPONSE,
+    SUGGEST_RESPONSE,
+    PreviewArgs,
+    ReconcileArgs,
+    ReconcileBatchArgs,
+    SuggestArgs,
+)
 
 blueprint = ApiBlueprint(
     "reconcile",
@@ -70,14 +77,12 @@ def _route(resource):
                 _queries(resource, args["queries"]) if "queries" in args else json_response(_dumps(manifest(resource)))
             )
 
-        @blueprint.arguments(ReconcileArgs, location="form")
+        @blueprint.arguments(ReconcileBatchArgs, location="form")
         @blueprint.response(200, RECONCILE_RESPONSE, description="The candidates of each query, best first.")
         @blueprint.doc(operationId=f"reconcile{kind.name}sBatch", summary=f"Reconcile a batch of names to {resource}")
         @document_errors(blueprint, 400, conditional=False)
         def post(self, args):
             """A batch of queries, form-encoded as OpenRefine sends it (`queries=...`)"""
-            if "queries" not in args:
-                return json_response(_dumps(manifest(resource)))
             return _queries(resource, args["queries"])
 
     class SuggestEntity(MethodView):
