@@ -155,8 +155,8 @@ def export_command(directory, as_zip, force):
     for table in datapackage.tables():
         click.echo(f"{table.path}: {counts[table.name]} rows")
     click.echo(
-        f"Wrote eventledger {snap.version} ({len(counts)} tables, {sum(counts.values())} rows): "
-        + ", ".join(str(path) for path in written)
+        f"Wrote eventledger {snap.version} of {current_app.config['DATABASE_URL']} "
+        f"({len(counts)} tables, {sum(counts.values())} rows): " + ", ".join(str(path) for path in written)
     )
 
 
@@ -261,7 +261,7 @@ def worker_command(once, interval):
     worker = Worker()
     if once:
         queued, attempts = worker.run_once()
-        click.echo(f"Queued {queued} deliveries; made {attempts} attempts.")
+        click.echo(f"Queued {queued} deliveries; made {attempts} attempts ({current_app.config['DATABASE_URL']}).")
         return
     worker.stop_on_signals()
     click.echo(f"Delivering webhooks from {current_app.config['DATABASE_URL']} (Ctrl-C or SIGTERM to stop)")

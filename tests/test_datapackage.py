@@ -606,7 +606,7 @@ def test_export_writes_the_files_of_the_zip(seeded, client, runner, tmp_path):
     assert f"Exporting {version}" in result.stderr
     for table in datapackage.tables():
         assert f"{table.path}: " in result.stdout
-    assert f"Wrote eventledger {version}" in result.stdout
+    assert f"Wrote eventledger {version} of {client.application.config['DATABASE_URL']} (" in result.stdout
 
     _, extracted = download(client, tmp_path)
     assert package_files(target) == package_files(extracted)

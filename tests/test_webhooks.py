@@ -408,7 +408,7 @@ def test_the_worker_command_delivers_what_is_due(client, runner, keys, receiver)
     change("events", "e-1", "update", before={"title": "a"}, after={"title": "b"}, version=2)
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
-    assert "Queued 2 deliveries; made 2 attempts." in result.output
+    assert f"Queued 2 deliveries; made 2 attempts ({client.application.config['DATABASE_URL']})." in result.output
     assert [(body["record_id"], body["kind"]) for body in receiver.bodies()] == [("e-1", "create"), ("e-1", "update")]
 
 
