@@ -10,11 +10,13 @@ The records a test loads into a fresh database are kept the same way, under the 
 """
 
 import copy
+import os
 import shutil
 import sqlite3
 from pathlib import Path
 
 import psycopg2
+import pytest
 
 from api.db import bind_database, database
 from api.migrations import create_tables
@@ -34,6 +36,15 @@ def postgres_unavailable(url):
     except Exception as error:  # any failure to connect is a reason to skip
         return f"PostgreSQL not reachable at {url}: {error}".strip()
     return None
+
+
+def require_postgres(url):
+    """Skip the test when PostgreSQL cannot be reached, or fail it where it is required (REQUIRE_POSTGRES=1)."""
+    reason = postgres_unavailable(url)
+    if reason:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def _build(url, seed_fixtures, seeded):

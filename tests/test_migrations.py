@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from conftest import POSTGRES_URL
-from databases import postgres_unavailable
+from databases import require_postgres
 
 from api import create_app
 from api.migrations import SCHEMA_VERSION
@@ -36,11 +36,7 @@ def old_database(request, tmp_path):
         shutil.copy(FIXTURES / "eventledger-1.0.0.sqlite3", path)
         yield "sqlite", f"sqlite:///{path}"
         return
-    reason = postgres_unavailable(POSTGRES_URL)
-    if reason:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres(POSTGRES_URL)
     name = f"eventledger_upgrade_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(POSTGRES_URL)
     admin.autocommit = True

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from conftest import POSTGRES_URL, free_port
-from databases import postgres_unavailable
+from databases import require_postgres
 from test_rate_limits import redis_prefix, redis_url  # noqa: F401 (fixtures)
 from test_webhooks import Receiver
 
@@ -39,11 +39,7 @@ def call(method, url, body=None, headers=None):
 @pytest.fixture
 def shared_database():
     """A PostgreSQL schema of its own, as the URL every process is given."""
-    reason = postgres_unavailable(POSTGRES_URL)
-    if reason:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres(POSTGRES_URL)
     schema = f"eventledger_servers_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(POSTGRES_URL)
     admin.autocommit = True
