@@ -73,7 +73,7 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
 
     API_TITLE = "eventledger"
-    API_VERSION = "1.0.0"
+    API_VERSION = "1.1.0"
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "api/v1/openapi.json"
