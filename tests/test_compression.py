@@ -28,26 +28,30 @@ URLS = [
 ]
 
 
+# Compression happens after the answer is made, whatever the database: SQLite alone is enough.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 @pytest.mark.parametrize("url", URLS)
-@pytest.mark.parametrize(("accept", "chosen"), [("gzip", "gzip"), ("gzip, deflate, br", "br"), ("zstd", "zstd")])
-def test_an_answer_is_compressed_when_the_client_asks(seeded, client, url, accept, chosen):
+def test_an_answer_is_compressed_when_the_client_asks(seeded, client, url):
     plain = client.get(url)
-    packed = client.get(url, headers={"Accept-Encoding": accept})
-    assert plain.status_code == packed.status_code == 200
-    assert "Content-Encoding" not in plain.headers
-    assert packed.headers["Content-Encoding"] == chosen
-    assert "Accept-Encoding" in packed.headers["Vary"]
-    assert DECODERS[chosen](packed.get_data()) == plain.get_data()
-    assert len(packed.get_data()) < len(plain.get_data())
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    for accept, chosen in (("gzip", "gzip"), ("gzip, deflate, br", "br"), ("zstd", "zstd")):
+        packed = client.get(url, headers={"Accept-Encoding": accept})
+        assert packed.status_code == 200
+        assert packed.headers["Content-Encoding"] == chosen
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        assert DECODERS[chosen](packed.get_data()) == plain.get_data()
+        assert len(packed.get_data()) < len(plain.get_data())
 
 
-@pytest.mark.parametrize(("accept", "chosen"), [("gzip, deflate", "deflate"), ("br", "br"), ("zstd", "zstd")])
-def test_a_streamed_export_is_compressed_as_it_streams(seeded, client, accept, chosen):
+def test_a_streamed_export_is_compressed_as_it_streams(seeded, client):
     plain = client.get("/api/v1/claims?format=csv")
-    packed = client.get("/api/v1/claims?format=csv", headers={"Accept-Encoding": accept})
-    assert packed.is_streamed and "Content-Length" not in packed.headers
-    assert packed.headers["Content-Encoding"] == chosen  # gzip cannot be flushed by parts: deflate instead
-    assert DECODERS[chosen](packed.get_data()) == plain.get_data()
+    for accept, chosen in (("gzip, deflate", "deflate"), ("br", "br"), ("zstd", "zstd")):
+        packed = client.get("/api/v1/claims?format=csv", headers={"Accept-Encoding": accept})
+        assert packed.is_streamed and "Content-Length" not in packed.headers
+        assert packed.headers["Content-Encoding"] == chosen  # gzip cannot be flushed by parts: deflate instead
+        assert DECODERS[chosen](packed.get_data()) == plain.get_data()
 
 
 def test_a_compressed_answers_etag_validates_like_the_plain_one(seeded, client):
