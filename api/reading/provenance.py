@@ -65,14 +65,13 @@ def excerpt_anchor(resource, record_id, source_id, start):
 def stored_document(source_id):
     """The source's row with its document's text (`text`), or None when the source is unknown; `text` is None
     when it holds no document."""
-    row = (
+    return (
         Source.select(Source, SourceDocument.text)
         .left_outer_join(SourceDocument, on=(SourceDocument.source == Source.id))
         .where(Source.id == source_id)
         .dicts()
         .first()
     )
-    return row
 
 
 def citations(source_id):

@@ -55,11 +55,7 @@ def _queries(resource, text):
         queries = reconcile.parse_queries(text)
     except reconcile.QueryError as error:
         raise BadRequest(str(error)) from None
-    return json_response(_dumps(reconcile.reconcile(resource, queries)))
-
-
-def _dumps(value):
-    return orjson.dumps(value)
+    return json_response(orjson.dumps(reconcile.reconcile(resource, queries)))
 
 
 def _route(resource):
@@ -73,9 +69,9 @@ def _route(resource):
         @conditional_get(cache=False)
         def get(self, args):
             """The service manifest, or (with `queries`) the candidates of a batch of queries"""
-            return (
-                _queries(resource, args["queries"]) if "queries" in args else json_response(_dumps(manifest(resource)))
-            )
+            if "queries" not in args:
+                return json_response(orjson.dumps(manifest(resource)))
+            return _queries(resource, args["queries"])
 
         @blueprint.arguments(ReconcileBatchArgs, location="form")
         @blueprint.response(200, RECONCILE_RESPONSE, description="The candidates of each query, best first.")
@@ -94,7 +90,7 @@ def _route(resource):
         def get(self, args):
             """Records whose name (or an alias, or a word of either) starts with the prefix"""
             found = reconcile.suggest(resource, args["prefix"], limit=10 + args["cursor"])
-            return json_response(_dumps({"result": found[args["cursor"] :]}))
+            return json_response(orjson.dumps({"result": found[args["cursor"] :]}))
 
     class SuggestProperty(MethodView):
         @blueprint.arguments(SuggestArgs, location="query")
@@ -103,7 +99,7 @@ def _route(resource):
         @document_errors(blueprint, 400)
         def get(self, args):
             """The properties a query may constrain (`country`, `kind`, `type`)"""
-            return json_response(_dumps({"result": reconcile.suggest_properties(resource, args["prefix"])}))
+            return json_response(orjson.dumps({"result": reconcile.suggest_properties(resource, args["prefix"])}))
 
     class Preview(MethodView):
         @blueprint.arguments(PreviewArgs, location="query")
