@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from api.auth import SCOPES, create_key, revoke_key
 from api.changelog.webhooks import Worker
+from api.config import display_url
 from api.db import database
 from api.errors import MAX_HEADER_FIELD_READ
 from api.migrations import create_tables, migrate_database
@@ -20,13 +21,18 @@ from api.tables import ApiKey, dataset_revision
 from seed.loader import DATA_DIR, DOCUMENTS_DIR, SeedError, load
 
 
+def database_label():
+    """The database this command uses, as it may be printed (without a password)."""
+    return display_url(current_app.config["DATABASE_URL"])
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
     """Create the tables if they do not exist."""
     with database.connection_context():
         create_tables()
-    click.echo(f"Tables ready in {current_app.config['DATABASE_URL']}")
+    click.echo(f"Tables ready in {database_label()}")
 
 
 @click.command("seed")
@@ -45,7 +51,7 @@ def seed_command(data_dir):
             summary = load(data_dir or DATA_DIR)
     except SeedError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Seeded {current_app.config['DATABASE_URL']}: {summary}")
+    click.echo(f"Seeded {database_label()}: {summary}")
 
 
 # A worker's threads take turns holding the GIL: a thread rendering a page keeps it for up to the switch
@@ -62,7 +68,7 @@ def _shorter_thread_turns(_worker):
 @with_appcontext
 def migrate_command():
     """Bring the database's schema up to date: each migration once, in order (back the database up first)."""
-    url = current_app.config["DATABASE_URL"]
+    url = database_label()
     with database.connection_context():
         before, after = migrate_database(DOCUMENTS_DIR, report=click.echo)
     state = "already up to date" if before == after else f"migrated from version {before}"
@@ -78,7 +84,7 @@ def migrate_command():
 def serve_command(host, port, workers, threads):
     """Serve the API with gunicorn, creating and seeding the database on first start."""
     app = current_app._get_current_object()
-    click.echo(f"Database: {app.config['DATABASE_URL']}", err=True)
+    click.echo(f"Database: {database_label()}", err=True)
     with database.connection_context():
         create_tables()
         if dataset_revision() == 0:
@@ -155,7 +161,7 @@ def export_command(directory, as_zip, force):
     for table in datapackage.tables():
         click.echo(f"{table.path}: {counts[table.name]} rows")
     click.echo(
-        f"Wrote eventledger {snap.version} of {current_app.config['DATABASE_URL']} "
+        f"Wrote eventledger {snap.version} of {database_label()} "
         f"({len(counts)} tables, {sum(counts.values())} rows): " + ", ".join(str(path) for path in written)
     )
 
@@ -165,15 +171,13 @@ def export_command(directory, as_zip, force):
 def keys_group():
     """Create, list and revoke the API keys that may write (in the database at DATABASE_URL)."""
     # On stderr, so that `KEY=$(eventledger keys create bot)` still captures the key alone.
-    click.echo(f"Database: {current_app.config['DATABASE_URL']}", err=True)
+    click.echo(f"Database: {database_label()}", err=True)
 
 
 def _api_key_table():
     """ApiKey, once its table is known to exist (a clear error, not a traceback, on a database never set up)."""
     if not ApiKey.table_exists():
-        raise click.ClickException(
-            f"{current_app.config['DATABASE_URL']} has no API key table yet; run `eventledger init-db` first."
-        )
+        raise click.ClickException(f"{database_label()} has no API key table yet; run `eventledger init-db` first.")
     return ApiKey
 
 
@@ -261,10 +265,10 @@ def worker_command(once, interval):
     worker = Worker()
     if once:
         queued, attempts = worker.run_once()
-        click.echo(f"Queued {queued} deliveries; made {attempts} attempts ({current_app.config['DATABASE_URL']}).")
+        click.echo(f"Queued {queued} deliveries; made {attempts} attempts ({database_label()}).")
         return
     worker.stop_on_signals()
-    click.echo(f"Delivering webhooks from {current_app.config['DATABASE_URL']} (Ctrl-C or SIGTERM to stop)")
+    click.echo(f"Delivering webhooks from {database_label()} (Ctrl-C or SIGTERM to stop)")
     worker.run_forever(interval)
     click.echo("Worker stopped.")
 

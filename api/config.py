@@ -1,6 +1,7 @@
 """Settings, read from the environment once when the app is created."""
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 # The dataset's licence: in the OpenAPI info and the data package.
 LICENSE = {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"}
@@ -11,6 +12,15 @@ def default_database_url():
     ~/.local/share/eventledger): the same database whichever directory a command is run in."""
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return f"sqlite:///{os.path.join(data_home, 'eventledger', 'eventledger.sqlite3')}"
+
+
+def display_url(url):
+    """A database URL as a command may print it: without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 class Config:

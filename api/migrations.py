@@ -86,8 +86,10 @@ def schema_version():
     columns = {column.name for column in database.get_columns(DatasetState._meta.table_name)}
     if "schema_version" not in columns:
         return 1
-    found = DatasetState.select(DatasetState.schema_version).where(DatasetState.id == 1).scalar()
-    return found or 1
+    row = DatasetState.select(DatasetState.schema_version).where(DatasetState.id == 1).tuples().first()
+    if row is None:  # the tables are being made now, by this process or another: a new database
+        return SCHEMA_VERSION
+    return row[0] or 1
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class RequestIdFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, request id, message, and an exception when there is one."""
 
+    converter = time.gmtime  # the time is written with a `Z`
+
     def format(self, record):
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
@@ -65,7 +67,7 @@ def configure_logging(log_format="text", level="INFO"):
 
 def _start_request():
     offered = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = offered if ACCEPTED_REQUEST_ID.match(offered) else uuid.uuid4().hex
+    g.request_id = offered if ACCEPTED_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
 
 
 def _finish_request(response):

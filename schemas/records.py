@@ -460,6 +460,7 @@ class SourceLinkInput(StrictSchema):
     )
     excerpt = text("Verbatim excerpt of the source.", required=True, validate=validate.Length(min=1))
     occurrence = fields.Integer(
+        strict=True,
         allow_none=True,
         load_default=None,
         validate=validate.Range(min=1),

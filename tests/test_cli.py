@@ -345,3 +345,10 @@ def test_the_entry_point_builds_the_app_from_the_environment(tmp_path, monkeypat
     assert result.output == f"Tables ready in {url}\n"
     assert (tmp_path / "entry.sqlite3").is_file()
     database.close_all()
+
+
+def test_a_database_password_is_never_printed():
+    from api.config import display_url
+
+    assert display_url("postgresql://user:s3cret@db:5432/eventledger") == "postgresql://user:***@db:5432/eventledger"
+    assert display_url("postgresql://user@db/eventledger") == "postgresql://user@db/eventledger"

@@ -225,6 +225,25 @@ def test_a_changed_document_moves_its_excerpts_or_is_refused_naming_the_records(
     assert snapshot() == before
 
 
+def test_a_changed_document_moves_its_excerpts_in_records_that_cite_other_sources_too(client, seeded):
+    key = make_key()
+    assert post(client, key, "sources", new_source("ledger")).status_code == 201
+    mixed = [
+        {"source": "ledger", "stance": "reports", "excerpt": "Gamma denied it."},
+        {"source": "modern-warfare-newsletter", "stance": "reports", "excerpt": "Beijing responded by claiming"},
+    ]
+    assert post(client, key, "claims", new_claim("c-mixed", mixed)).status_code == 201
+    response = client.patch(
+        f"{API}/sources/ledger",
+        json={"document": {"text": "Preface.\n" + LEDGER}},
+        headers=auth(key, **{"If-Match": etag_of(client, "sources", "ledger")}),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    links = get_ok(client, f"{API}/claims/c-mixed")["data"]["sources"]
+    assert links[0]["target"]["selector"][1]["start"] == LEDGER.index("Gamma") + len("Preface.\n")
+    assert links[1]["target"]["source"] == "modern-warfare-newsletter"
+
+
 def test_a_document_read_back_keeps_its_text_and_a_wrong_digest_is_refused(client, seeded):
     key = make_key()
     assert post(client, key, "sources", new_source("ledger")).status_code == 201

@@ -99,6 +99,9 @@ def test_suggest_and_preview(client, seeded):
         json.dumps({"q0": {"query": "x", "limit": 0}}),
         json.dumps({"q0": {"query": "x", "properties": "country"}}),
         json.dumps({f"q{n}": {"query": "x"} for n in range(101)}),
+        json.dumps({"q0": {"query": "x", "properties": [{"pid": ["country"], "v": "RU"}]}}),
+        json.dumps({"q0": {"query": "x", "properties": [{"pid": {"id": "country"}, "v": "RU"}]}}),
+        json.dumps({"q0": {"query": "x" * 201}}),
     ],
 )
 def test_a_malformed_batch_is_a_400_problem(client, seeded, queries):

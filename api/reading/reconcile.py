@@ -19,6 +19,7 @@ import orjson
 from api.tables import Actor, Event
 
 MAX_QUERIES = 100
+MAX_QUERY_LENGTH = 200  # a name, not a text: bounds the likeness work of a batch
 MAX_RESULTS = 25
 DEFAULT_RESULTS = 5
 MISMATCH_PENALTY = 0.5  # a candidate that fails a property asked for keeps half its score and never matches
@@ -94,13 +95,15 @@ def parse_queries(text):
     for key, query in queries.items():
         if not isinstance(query, dict) or not isinstance(query.get("query"), str) or not query["query"].strip():
             raise QueryError(f"Query '{key}' needs a non-empty string `query`.")
-        if len(query["query"]) > 500:
-            raise QueryError(f"Query '{key}': `query` is longer than 500 characters.")
+        if len(query["query"]) > MAX_QUERY_LENGTH:
+            raise QueryError(f"Query '{key}': `query` is longer than {MAX_QUERY_LENGTH} characters.")
         limit = query.get("limit", DEFAULT_RESULTS)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_RESULTS:
             raise QueryError(f"Query '{key}': `limit` must be a whole number from 1 to {MAX_RESULTS}.")
         properties = query.get("properties", [])
-        if not isinstance(properties, list) or not all(isinstance(p, dict) and "pid" in p for p in properties):
+        if not isinstance(properties, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("pid"), str) for p in properties
+        ):
             raise QueryError(f'Query \'{key}\': `properties` must be a list of {{"pid", "v"}}.')
     return queries
 

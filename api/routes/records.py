@@ -495,8 +495,9 @@ def detail_response(spec, record_id, args):
     if row is None:
         raise RecordNotFound(spec.singular, record_id)
     headers = {**caching_headers(current_etag()), "Last-Modified": last_modified(row)}
-    record = render_detail(spec, row, args)
     media_type = _detail_media_type(spec)
+    # A ClaimReview is whole, whatever `fields` asks.
+    record = render_detail(spec, row, {} if media_type == LD_MEDIA_TYPE else args)
     if media_type == HTML_MEDIA_TYPE:
         urls = {
             "list": url_for(f"{spec.name}.Collection"),

@@ -107,10 +107,13 @@ def source_texts(sources, text_of):
 QUOTE_CONTEXT = 32  # characters of a TextQuoteSelector's prefix and suffix
 
 
-def occurrences(text, excerpt):
-    """Where `excerpt` starts in `text`, every occurrence (overlapping ones too)."""
+MAX_OCCURRENCES = 100  # how far an ambiguous excerpt is counted: the work of a check stays bounded
+
+
+def occurrences(text, excerpt, at_most=MAX_OCCURRENCES):
+    """Where `excerpt` starts in `text`, the first `at_most` occurrences (overlapping ones too)."""
     starts, found = [], text.find(excerpt)
-    while found != -1:
+    while found != -1 and len(starts) < at_most:
         starts.append(found)
         found = text.find(excerpt, found + 1)
     return starts
@@ -127,26 +130,32 @@ def anchor(text, start, excerpt):
     }
 
 
-def anchor_excerpts(resource, record, texts):
-    """Locate every excerpt of `record` in its document, filling in each link's anchor and occurrence; a
-    problem for an excerpt not found verbatim, found more than once with no `occurrence`, or a source
-    whose text is missing (`texts` is `source_texts`'s)."""
-    problems = []
+def anchor_excerpts(resource, record, texts, only=None):
+    """Locate every excerpt of `record` (or, given `only`, of the links to those sources) in its document,
+    filling in each link's anchor and occurrence; a problem for an excerpt not found verbatim, found more than
+    once with no `occurrence`, or a source whose text is missing (`texts` is `source_texts`'s)."""
+    problems, found = [], {}
     for i, link in enumerate(record.get("sources", []) if resource in QUOTING_RESOURCES else []):
+        if only is not None and link["source"] not in only:
+            continue
         if link["source"] not in texts:
             message = f"source '{link['source']}' has no document, nor is it reported in a source with one"
             problems.append(Problem(resource, record["id"], f"sources.{i}.source", message))
             continue
         holder, text = texts[link["source"]]
-        starts = occurrences(text, link["excerpt"])
         wanted = link.get("occurrence")
+        key = (holder, link["excerpt"], wanted)
+        if key not in found:  # a record may quote one sentence many times: it is looked for once
+            found[key] = occurrences(text, link["excerpt"], at_most=wanted or MAX_OCCURRENCES)
+        starts = found[key]
         if not starts:
             message = f"not a verbatim excerpt of source '{link['source']}'"
             problems.append(Problem(resource, record["id"], f"sources.{i}.excerpt", message))
         elif wanted is None and len(starts) > 1:
+            times = f"{len(starts)} or more" if len(starts) == MAX_OCCURRENCES else str(len(starts))
             message = (
-                f"the excerpt occurs {len(starts)} times in the document of source '{holder}': "
-                f"say which with `occurrence` (1 to {len(starts)})"
+                f"the excerpt occurs {times} times in the document of source '{holder}': "
+                f"say which with `occurrence` (from 1)"
             )
             problems.append(Problem(resource, record["id"], f"sources.{i}.occurrence", message))
         elif wanted is not None and wanted > len(starts):

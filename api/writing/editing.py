@@ -259,7 +259,7 @@ def _reanchored(record_id, source_ids, texts):
         owners = join.select(getattr(join, link.owner_key)).where(join.source.in_(list(source_ids))).distinct()
         records = stored_inputs(resource, [owner for (owner,) in owners.tuples()])
         for owner, cited in sorted(records.items()):
-            for problem in anchor_excerpts(resource, cited, texts):
+            for problem in anchor_excerpts(resource, cited, texts, only=source_ids):
                 message = f"{resource[:-1]} '{owner}' {problem.field}: {problem.message} in the new text"
                 problems.append(Problem("sources", record_id, "document", message))
             citing.append((resource, cited))
