@@ -5,7 +5,6 @@ Every start then makes sure of what is derived (indexes, search indexes, link co
 A change to the tables comes with a migration here and a new SCHEMA_VERSION (ARCHITECTURE.md).
 """
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from api.catalog import QUOTING_RESOURCES, SPECS, WRITE_ORDER
 from api.catalog.representations import refresh_representations
+from api.catalog.sources import DocumentText
 from api.db import database
 from api.reading.search import create_search_indexes
 from api.tables import (
@@ -31,6 +31,7 @@ from api.tables import (
 )
 from api.writing.checks import anchor_excerpts, source_texts
 from api.writing.store import stored_inputs
+from schemas.records import document_digest
 
 # The schema this code reads and writes. A database records the version it was made or last migrated to
 # (`dataset_state.schema_version`); a database of 1.0.0 has none and is version 1.
@@ -60,8 +61,7 @@ def create_tables():
     """Make a new database (every table and index, stamped with the current schema version), or open one of the
     current version; an older one is refused (`SchemaOutdated`) until it is migrated."""
     if not DatasetState.table_exists():
-        database.create_tables(ALL_MODELS, safe=True)
-        DatasetState.insert(id=1, revision=0, schema_version=SCHEMA_VERSION).on_conflict_ignore().execute()
+        database.create_tables(ALL_MODELS, safe=True)  # a new database: `schema_version` finds no state row
     found = schema_version()
     if found < SCHEMA_VERSION:
         raise SchemaOutdated(found)
@@ -132,11 +132,9 @@ def _store_documents(documents_dir):
         if path.parent != Path(documents_dir) or not path.is_file():
             continue  # the source then reads as holding no document
         text = path.read_text(encoding="utf-8")
-        SourceDocument.insert(source=source_id, text=text).on_conflict(
-            conflict_target=[SourceDocument.source], update={SourceDocument.text: text}
-        ).execute()
+        DocumentText.store(source_id, text)
         Source.update(
-            document_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            document_sha256=document_digest(text),
             document_media_type="text/plain",
             document_characters=len(text),
         ).where(Source.id == source_id).execute()

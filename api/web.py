@@ -384,6 +384,12 @@ def document_errors(blueprint, *statuses, descriptions=None, conditional=True):
     return decorate
 
 
+def vary_on_accept(response):
+    """For answers chosen by content negotiation: caches keep one per Accept."""
+    response.vary.add("Accept")
+    return response
+
+
 def renderer():
     return current_app.extensions["eventledger.renderer"]
 

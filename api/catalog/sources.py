@@ -71,9 +71,13 @@ class DocumentText:
         if document is None:
             SourceDocument.delete().where(SourceDocument.source == record_id).execute()
         elif current is None or current["document_sha256"] != document_digest(document["text"]):
-            SourceDocument.insert(source=record_id, text=document["text"]).on_conflict(
-                conflict_target=[SourceDocument.source], update={SourceDocument.text: document["text"]}
-            ).execute()
+            DocumentText.store(record_id, document["text"])
+
+    @staticmethod
+    def store(record_id, text):
+        SourceDocument.insert(source=record_id, text=text).on_conflict(
+            conflict_target=[SourceDocument.source], update={SourceDocument.text: text}
+        ).execute()
 
     @staticmethod
     def delete(record_id):

@@ -23,6 +23,7 @@ from api.web import (
     current_revision,
     document_errors,
     envelope_response,
+    vary_on_accept,
 )
 from schemas.envelopes import SourceDocumentEnvelopeSchema
 from schemas.fields import is_slug
@@ -120,11 +121,6 @@ def _exists(source_id, args):
     _document(source_id)
 
 
-def _vary_on_accept(response):
-    response.vary.add("Accept")
-    return response
-
-
 def _document(source_id):
     row = provenance.stored_document(source_id) if is_slug(source_id) else None
     if row is None:
@@ -139,7 +135,7 @@ def record_url(resource, record_id):
     return url_for(f"{resource}.Item", record_id=record_id)
 
 
-@conditional_get(cache=_is_json, exists=_exists, variant=_variant, finish=_vary_on_accept)
+@conditional_get(cache=_is_json, exists=_exists, variant=_variant, finish=vary_on_accept)
 def document_response(source_id, args):
     row = _document(source_id)
     media_type = _media_type(args)

@@ -61,6 +61,7 @@ from api.web import (
     renderer,
     request_body,
     url_with,
+    vary_on_accept,
 )
 from api.writing import editing
 from schemas.envelopes import related_list_envelope
@@ -383,12 +384,7 @@ def _is_page(spec, args, scope=None, parent=None, relation=None):
     return _negotiated_export(spec, args) is None
 
 
-def _vary_on_accept(response):
-    response.vary.add("Accept")
-    return response
-
-
-@conditional_get(cache=_is_page, exists=_parent_exists, variant=_negotiated_variant, finish=_vary_on_accept)
+@conditional_get(cache=_is_page, exists=_parent_exists, variant=_negotiated_variant, finish=vary_on_accept)
 def list_response(spec, args, scope=None, parent=None, relation=None):
     """A page of `spec` records, or the whole list exported; `parent` (spec, id) scopes a related list, whose
     records each carry the attributes of their links (`relation`, seen from the parent)."""
@@ -489,7 +485,7 @@ def _detail_is_json(spec, record_id, args):
     return _detail_media_type(spec) == JSON_MEDIA_TYPE
 
 
-@conditional_get(exists=_record_exists, cache=_detail_is_json, variant=_detail_variant, finish=_vary_on_accept)
+@conditional_get(exists=_record_exists, cache=_detail_is_json, variant=_detail_variant, finish=vary_on_accept)
 def detail_response(spec, record_id, args):
     row = _detail_row(spec, record_id) if is_slug(record_id) else None
     if row is None:
